@@ -1,0 +1,75 @@
+# Nedry: one Makefile for the filter, its host harness and the nedry command.
+# Needs Go (>= 1.24) and nothing else.
+
+GO            ?= go
+WASM_ENV      := GOOS=wasip1 GOARCH=wasm
+WASM_FLAGS    := -buildmode=c-shared -trimpath -ldflags='-s -w'
+BUILD         := build
+GUEST_DIRS    := $(wildcard host-test/testdata/guests/*)
+GUESTS        := $(patsubst host-test/testdata/guests/%,$(BUILD)/guests/%.wasm,$(GUEST_DIRS))
+FUZZTIME      ?= 10s
+# Short soak in make test; make soak runs the full million requests.
+SOAK_REQUESTS ?= 100000
+
+.PHONY: all build guests test bench run e2e fmt lint soak push clean
+
+all: build
+
+## build: compile the filter into build/nedry.wasm and print its size
+build: $(BUILD)/nedry.wasm
+	@printf 'build/nedry.wasm: %s bytes\n' "$$(wc -c < $(BUILD)/nedry.wasm | tr -d ' ')"
+
+$(BUILD)/nedry.wasm: go.mod go.sum $(shell find filter -name '*.go' 2>/dev/null)
+	@mkdir -p $(BUILD)
+	$(WASM_ENV) $(GO) build $(WASM_FLAGS) -o $@ ./filter
+
+## guests: the host harness's tiny test guests and the no-op floor guest
+guests: $(GUESTS)
+
+$(BUILD)/guests/%.wasm: host-test/testdata/guests/%/*.go
+	@mkdir -p $(BUILD)/guests
+	$(WASM_ENV) $(GO) build $(WASM_FLAGS) -o $@ ./host-test/testdata/guests/$*
+
+## test: the one test command (unit, wasm behaviour, validation, short fuzz and soak)
+test: build guests
+	NEDRY_SOAK_REQUESTS=$(SOAK_REQUESTS) $(GO) test -count=1 -timeout 20m ./...
+	@for t in $$($(GO) test -list '^Fuzz' ./host-test/ | grep '^Fuzz'); do \
+		echo "fuzz $$t ($(FUZZTIME))"; \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./host-test/ || exit 1; \
+	done
+	@for p in $$($(GO) list ./filter/...); do \
+		for t in $$($(GO) test -list '^Fuzz' $$p | grep '^Fuzz'); do \
+			echo "fuzz $$p $$t ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$p || exit 1; \
+		done; \
+	done
+
+## soak: the full soak (1,000,000 requests with resets and config pushes)
+soak: build guests
+	NEDRY_SOAK_REQUESTS=1000000 $(GO) test -count=1 -timeout 60m -run 'Soak' ./host-test/
+
+## bench: benchmarks against the no-op floor guest, printed as a table
+bench: build guests
+	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./host-test/... | tee $(BUILD)/bench.txt
+
+## run: the local chaos proxy with the demo upstream and examples/quickstart.json
+run: build
+	$(GO) run ./host-test/cmd/nedry run --demo --config examples/quickstart.json --wasm $(BUILD)/nedry.wasm
+
+## e2e: the real-Envoy end-to-end test (skips with a message when no envoy binary is found)
+e2e: build
+	$(GO) test -count=1 -tags e2e -v -timeout 10m ./envoy/
+
+## push: check CONFIG and atomically replace the ECDS file a running Envoy watches
+push: build
+	$(GO) run ./host-test/cmd/nedry push --wasm $(BUILD)/nedry.wasm --config $(CONFIG) --ecds envoy/ecds/nedry-filter.yaml
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+lint:
+	$(GO) vet ./...
+	$(WASM_ENV) $(GO) vet ./filter/...
+
+clean:
+	rm -rf $(BUILD)
