@@ -1,0 +1,250 @@
+// Package envoy holds Nedry's Envoy configurations (envoy.yaml and the ECDS
+// variant in ecds/) and the code that rewrites the ECDS resource file a
+// running Envoy watches, which is how `nedry push` delivers new fault rates
+// without a restart.
+//
+// Its tests decode every shipped YAML into Envoy's v3 protos and validate
+// them, so the files cannot drift from what Envoy accepts; e2e_test.go (build
+// tag e2e) runs them in a real Envoy.
+package envoy
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	wasmfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/wasm/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
+	"sigs.k8s.io/yaml"
+
+	// Every Any in our configs must resolve; importing the packages
+	// registers their message types with the global protobuf registry.
+	_ "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	_ "github.com/envoyproxy/go-control-plane/envoy/extensions/upstreams/http/v3"
+)
+
+// ECDSResourceName is the name of the TypedExtensionConfig in the ECDS file;
+// it must equal the http filter name in ecds/envoy.yaml.
+const ECDSResourceName = "nedry"
+
+// ecdsHeader replaces the comments of the shipped file, which a rewrite cannot
+// keep (the YAML goes through protobuf).
+const ecdsHeader = `# ECDS resource for envoy/ecds/envoy.yaml, written by nedry push: a
+# DiscoveryResponse with one TypedExtensionConfig (nedry) holding the Wasm
+# filter. Replace it atomically (temporary file in this directory, then
+# rename); Envoy watches the directory for renames.
+`
+
+// DecodeYAML decodes an Envoy YAML (or JSON) document into m with Envoy's
+// strictness: unknown fields and unregistered Any types are errors.
+func DecodeYAML(data []byte, m proto.Message) error {
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return fmt.Errorf("parse yaml: %w", err)
+	}
+	if err := (protojson.UnmarshalOptions{DiscardUnknown: false}).Unmarshal(js, m); err != nil {
+		return fmt.Errorf("decode %s: %w", m.ProtoReflect().Descriptor().FullName(), err)
+	}
+	return nil
+}
+
+// RenderECDS returns a copy of the ECDS file current (a DiscoveryResponse
+// holding one TypedExtensionConfig named nedry whose typed_config is the Wasm
+// filter) with the plugin configuration replaced by pluginConfig, passed to
+// the filter as a google.protobuf.StringValue, and version_info set to
+// version. Everything else (VM, code path, failure policy) is kept.
+//
+// It checks only what Envoy's protos check; validating pluginConfig itself is
+// the caller's job (nedry push runs it through build/nedry.wasm first).
+func RenderECDS(current []byte, pluginConfig, version string) ([]byte, error) {
+	f, err := decodeECDSFile(current)
+	if err != nil {
+		return nil, err
+	}
+	if n := len(f.Resources); n != 1 {
+		return nil, fmt.Errorf("resources: want exactly 1 TypedExtensionConfig, got %d", n)
+	}
+	var tec corev3.TypedExtensionConfig
+	if err := f.Resources[0].UnmarshalTo(&tec); err != nil {
+		return nil, fmt.Errorf("resources[0]: %w", err)
+	}
+	if tec.GetName() != ECDSResourceName {
+		return nil, fmt.Errorf("resources[0].name: must be %q, got %q", ECDSResourceName, tec.GetName())
+	}
+	var wasm wasmfilterv3.Wasm
+	if err := tec.GetTypedConfig().UnmarshalTo(&wasm); err != nil {
+		return nil, fmt.Errorf("resources[0].typed_config: %w", err)
+	}
+	if wasm.GetConfig() == nil {
+		return nil, errors.New("resources[0].typed_config.config: missing")
+	}
+	cfg, err := anypb.New(wrapperspb.String(pluginConfig))
+	if err != nil {
+		return nil, err
+	}
+	wasm.GetConfig().Configuration = cfg
+	if err := wasm.ValidateAll(); err != nil {
+		return nil, fmt.Errorf("validate wasm filter: %w", err)
+	}
+	if err := tec.ValidateAll(); err != nil {
+		return nil, fmt.Errorf("validate typed extension config: %w", err)
+	}
+	if err := tec.GetTypedConfig().MarshalFrom(&wasm); err != nil {
+		return nil, err
+	}
+	if err := f.Resources[0].MarshalFrom(&tec); err != nil {
+		return nil, err
+	}
+	f.VersionInfo = version
+	return f.encode()
+}
+
+// ecdsFile is the subset of envoy.service.discovery.v3.DiscoveryResponse a
+// filesystem ECDS subscription reads. It is decoded by hand because the
+// generated discovery package pulls in gRPC, which this module does not
+// depend on.
+type ecdsFile struct {
+	VersionInfo string
+	TypeURL     string
+	Resources   []*anypb.Any
+}
+
+// ecdsFields are DiscoveryResponse's fields; anything else is a typo.
+var ecdsFields = map[string]bool{
+	"version_info": true, "versionInfo": true,
+	"resources": true,
+	"canary":    true,
+	"type_url":  true, "typeUrl": true,
+	"nonce":         true,
+	"control_plane": true, "controlPlane": true,
+}
+
+func decodeECDSFile(data []byte) (*ecdsFile, error) {
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("parse yaml: %w", err)
+	}
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(js, &top); err != nil {
+		return nil, fmt.Errorf("decode discovery response: %w", err)
+	}
+	f := &ecdsFile{}
+	for k, v := range top {
+		if !ecdsFields[k] {
+			return nil, fmt.Errorf("%s: unknown field", k)
+		}
+		var err error
+		switch k {
+		case "version_info", "versionInfo":
+			err = json.Unmarshal(v, &f.VersionInfo)
+		case "type_url", "typeUrl":
+			err = json.Unmarshal(v, &f.TypeURL)
+		case "resources":
+			var raw []json.RawMessage
+			if err = json.Unmarshal(v, &raw); err != nil {
+				break
+			}
+			for i, r := range raw {
+				a := &anypb.Any{}
+				if err := (protojson.UnmarshalOptions{DiscardUnknown: false}).Unmarshal(r, a); err != nil {
+					return nil, fmt.Errorf("resources[%d]: %w", i, err)
+				}
+				f.Resources = append(f.Resources, a)
+			}
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", k, err)
+		}
+	}
+	return f, nil
+}
+
+func (f *ecdsFile) encode() ([]byte, error) {
+	resources := make([]json.RawMessage, 0, len(f.Resources))
+	for i, r := range f.Resources {
+		js, err := protojson.MarshalOptions{UseProtoNames: true}.Marshal(r)
+		if err != nil {
+			return nil, fmt.Errorf("encode resources[%d]: %w", i, err)
+		}
+		resources = append(resources, js)
+	}
+	js, err := json.Marshal(map[string]any{
+		"version_info": f.VersionInfo,
+		"type_url":     f.TypeURL,
+		"resources":    resources,
+	})
+	if err != nil {
+		return nil, err
+	}
+	out, err := yaml.JSONToYAML(js)
+	if err != nil {
+		return nil, fmt.Errorf("encode yaml: %w", err)
+	}
+	return append([]byte(ecdsHeader), out...), nil
+}
+
+// WriteECDS replaces the ECDS file at path with RenderECDS(file, pluginConfig,
+// version), atomically: the new content goes to a temporary file in the same
+// directory, which is then renamed over path. Envoy's watched_directory fires
+// on that rename; readers never see a half-written file.
+func WriteECDS(path, pluginConfig, version string) error {
+	current, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("read ecds file: %w", err)
+	}
+	out, err := RenderECDS(current, pluginConfig, version)
+	if err != nil {
+		return fmt.Errorf("render ecds file %s: %w", path, err)
+	}
+	if bytes.Equal(out, current) {
+		return nil
+	}
+	return replaceFile(path, out)
+}
+
+// replaceFile writes data to a temporary file next to path and renames it
+// over path. The temporary name starts with a dot so globs and editors
+// ignore it.
+func replaceFile(path string, data []byte) error {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("create temporary ecds file: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after a successful rename
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return fmt.Errorf("write temporary ecds file: %w", err)
+	}
+	if err := tmp.Chmod(mode); err != nil {
+		tmp.Close()
+		return fmt.Errorf("chmod temporary ecds file: %w", err)
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return fmt.Errorf("sync temporary ecds file: %w", err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("close temporary ecds file: %w", err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("replace ecds file: %w", err)
+	}
+	return nil
+}
