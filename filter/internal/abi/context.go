@@ -1,0 +1,150 @@
+package abi
+
+import "strconv"
+
+// RootContext is a plugin context: one per plugin configuration. Envoy keeps
+// several alive in one VM during a config push (the new one serving, the old
+// one draining), so everything per configuration hangs off a RootContext and
+// never off package variables.
+type RootContext interface {
+	// OnVMStart answers proxy_on_vm_start; false refuses the VM.
+	OnVMStart(vmConfigSize int) bool
+	// OnConfigure answers proxy_on_configure; false refuses the
+	// configuration and Envoy keeps the previous one.
+	OnConfigure(pluginConfigSize int) bool
+	// OnTick answers proxy_on_tick.
+	OnTick()
+	// OnDone answers proxy_on_done; false means the context still has work
+	// and will call Done later.
+	OnDone() bool
+	// OnDelete answers proxy_on_delete; the context is gone afterwards.
+	OnDelete()
+	// NewStream creates the context of an HTTP stream whose parent is this
+	// root context. Returning nil leaves the stream untouched.
+	NewStream(contextID uint32) StreamContext
+}
+
+// StreamContext is an HTTP stream context. Envoy ends every stream with
+// OnLog, OnDone, then OnDelete.
+type StreamContext interface {
+	OnRequestHeaders(numHeaders int, endOfStream bool) Action
+	OnRequestBody(bodySize int, endOfStream bool) Action
+	OnRequestTrailers(numTrailers int) Action
+	OnResponseHeaders(numHeaders int, endOfStream bool) Action
+	OnResponseBody(bodySize int, endOfStream bool) Action
+	OnResponseTrailers(numTrailers int) Action
+	OnLog()
+	OnDone()
+	OnDelete()
+}
+
+// The registry the ABI forces on a guest: the host names contexts by id and
+// the guest must find its objects again. Only touched from callbacks, which
+// the host never runs concurrently within one VM.
+var (
+	rootFactory func(contextID uint32) RootContext
+	panicHook   func(contextID uint32)
+	roots       = map[uint32]RootContext{}
+	streams     = map[uint32]StreamContext{}
+	depth       int // nesting of callbacks, see memory.go
+)
+
+// SetRootFactory registers the constructor of root contexts. Call it from an
+// init function of package main: it must not call host functions, since
+// Envoy allows only proxy_log during _initialize.
+func SetRootFactory(f func(contextID uint32) RootContext) { rootFactory = f }
+
+// SetPanicHook registers a function called after a callback panicked and the
+// panic was logged (Nedry counts nedry.errors there). The hook runs with its
+// own recovery, so a panic inside it is logged and dropped.
+func SetPanicHook(f func(contextID uint32)) { panicHook = f }
+
+// Root returns the root context registered under id, or nil.
+func Root(id uint32) RootContext { return roots[id] }
+
+func enter() { depth++ }
+
+// leave ends a callback. The outermost one drops every pin left behind, so a
+// host that allocated outside a wrapped host call cannot make pins pile up.
+func leave() {
+	depth--
+	if depth <= 0 {
+		depth = 0
+		unpin(0)
+	}
+}
+
+// recovered logs a panic that a callback caught, with the context id, and
+// calls the hook. It must not panic itself: it runs inside a deferred
+// function, and a panic there would trap the VM for every stream on it.
+func recovered(contextID uint32, callback string, v any) {
+	defer func() { _ = recover() }()
+	var why string
+	switch x := v.(type) {
+	case string:
+		why = x
+	case error:
+		why = x.Error()
+	default:
+		why = "non-error panic value"
+	}
+	_ = Log(LogLevelError, "nedry: recovered panic in "+callback+" (context "+
+		strconv.FormatUint(uint64(contextID), 10)+"): "+why)
+	if panicHook != nil {
+		panicHook(contextID)
+	}
+}
+
+func rootOrCreate(id uint32) RootContext {
+	r := roots[id]
+	if r == nil && rootFactory != nil {
+		r = rootFactory(id)
+		if r != nil {
+			roots[id] = r
+		}
+	}
+	return r
+}
+
+func onContextCreate(id, parent uint32) {
+	if parent == 0 {
+		rootOrCreate(id)
+		return
+	}
+	r := roots[parent]
+	if r == nil {
+		return
+	}
+	if s := r.NewStream(id); s != nil {
+		streams[id] = s
+	}
+}
+
+func onDone(id uint32) bool {
+	if s := streams[id]; s != nil {
+		s.OnDone()
+		return true
+	}
+	if r := roots[id]; r != nil {
+		return r.OnDone()
+	}
+	return true
+}
+
+func onLog(id uint32) {
+	if s := streams[id]; s != nil {
+		s.OnLog()
+	}
+}
+
+func onDelete(id uint32) {
+	if s := streams[id]; s != nil {
+		delete(streams, id)
+		s.OnDelete()
+		return
+	}
+	if r := roots[id]; r != nil {
+		delete(roots, id)
+		r.OnDelete()
+	}
+}

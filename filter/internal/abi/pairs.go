@@ -1,0 +1,105 @@
+package abi
+
+import "encoding/binary"
+
+// Pairs is a header map in the proxy-wasm serialization: a little-endian
+// uint32 count, count pairs of uint32 (key size, value size), then each key
+// and value followed by a NUL byte. It views the bytes without copying them;
+// keys and values are substrings of that one buffer.
+type Pairs struct {
+	data  string // whole serialized map
+	count int
+}
+
+// ParsePairs checks b and returns a view on it. b must not be modified
+// afterwards. An empty b, or a single zero byte, is an empty map (both are
+// allowed by the spec).
+func ParsePairs(b []byte) (Pairs, error) {
+	if len(b) <= 1 {
+		if len(b) == 1 && b[0] != 0 {
+			return Pairs{}, ErrParseFailure
+		}
+		return Pairs{}, nil
+	}
+	if len(b) < 4 {
+		return Pairs{}, ErrParseFailure
+	}
+	count := int(binary.LittleEndian.Uint32(b))
+	// 8 bytes of sizes and 2 NULs per pair: bounds the count before use so
+	// a bogus count cannot make us loop for long.
+	if count > (len(b)-4)/10 {
+		return Pairs{}, ErrParseFailure
+	}
+	data := 4 + 8*count
+	for i := 0; i < count; i++ {
+		k := int(binary.LittleEndian.Uint32(b[4+8*i:]))
+		v := int(binary.LittleEndian.Uint32(b[8+8*i:]))
+		if k < 0 || v < 0 || k > len(b) || v > len(b) || data+k+v+2 > len(b) {
+			return Pairs{}, ErrParseFailure
+		}
+		if b[data+k] != 0 || b[data+k+1+v] != 0 {
+			return Pairs{}, ErrParseFailure
+		}
+		data += k + v + 2
+	}
+	return Pairs{data: bytesString(b), count: count}, nil
+}
+
+// Len returns the number of pairs.
+func (p Pairs) Len() int { return p.count }
+
+// Each calls fn for every pair in order until fn returns false.
+func (p Pairs) Each(fn func(key, value string) bool) {
+	off := 4 + 8*p.count
+	for i := 0; i < p.count; i++ {
+		var key, value string
+		key, value, off = p.pair(i, off)
+		if !fn(key, value) {
+			return
+		}
+	}
+}
+
+// Get returns the first value of key.
+func (p Pairs) Get(key string) (value string, ok bool) {
+	off := 4 + 8*p.count
+	for i := 0; i < p.count; i++ {
+		var k, v string
+		k, v, off = p.pair(i, off)
+		if k == key {
+			return v, true
+		}
+	}
+	return "", false
+}
+
+// pair returns pair i, whose key starts at off, and the offset of the next.
+// ParsePairs has checked every bound already.
+func (p Pairs) pair(i, off int) (key, value string, next int) {
+	k := int(le32(p.data, 4+8*i))
+	v := int(le32(p.data, 8+8*i))
+	return p.data[off : off+k], p.data[off+k+1 : off+k+1+v], off + k + v + 2
+}
+
+func le32(s string, i int) uint32 {
+	return uint32(s[i]) | uint32(s[i+1])<<8 | uint32(s[i+2])<<16 | uint32(s[i+3])<<24
+}
+
+// AppendPairs appends the serialization of pairs to dst.
+func AppendPairs(dst []byte, pairs [][2]string) []byte {
+	if len(pairs) == 0 {
+		return dst
+	}
+	dst = binary.LittleEndian.AppendUint32(dst, uint32(len(pairs)))
+	for _, kv := range pairs {
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(kv[0])))
+		dst = binary.LittleEndian.AppendUint32(dst, uint32(len(kv[1])))
+	}
+	for _, kv := range pairs {
+		dst = append(dst, kv[0]...)
+		dst = append(dst, 0)
+		dst = append(dst, kv[1]...)
+		dst = append(dst, 0)
+	}
+	return dst
+}
