@@ -1,0 +1,125 @@
+// Command nedry runs the compiled Nedry filter (build/nedry.wasm) outside
+// Envoy: as a local chaos proxy in front of an HTTP upstream, as a
+// configuration checker, and as the tool that pushes a checked configuration
+// to a running Envoy through its ECDS file.
+//
+// It is built on the host-test harness, so the filter runs exactly as Envoy
+// would run it: the same callbacks, configuration validation and push path.
+// Everything after flag parsing lives in run, which never calls os.Exit, so
+// tests drive the command in process.
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `nedry: the Nedry chaos filter (build/nedry.wasm) outside Envoy
+
+Usage:
+  nedry run   --config FILE (--upstream URL | --demo) [flags]
+  nedry check FILE...
+  nedry push  --config FILE --ecds PATH [--wasm FILE]
+  nedry help
+
+nedry run: a local chaos proxy
+  An HTTP reverse proxy (HTTP/1.1 and h2c) that runs the filter in front of an
+  upstream exactly as Envoy would: one VM per worker, real-time delays, local
+  replies for aborts (HTTP and gRPC), corrupted request and response headers,
+  and stream resets (HTTP/1.1: the connection is closed; HTTP/2: the stream is
+  reset). Request and response bodies are buffered (--max-body).
+
+    --config FILE          plugin configuration (JSON), required; watched for changes
+    --listen ADDR          proxy address (default 127.0.0.1:10000)
+    --upstream URL         forward to this server, e.g. http://127.0.0.1:8080
+    --demo                 use the built-in demo upstream instead: it answers every
+                           request with a JSON echo of its method, path and headers
+    --workers N            VMs, one per worker as in Envoy (default GOMAXPROCS, at most 4)
+    --admin ADDR           admin address (default 127.0.0.1:9901; "off" disables it)
+    --wasm FILE            the compiled filter (default build/nedry.wasm)
+    --route NAME=PREFIX    a route of the route table (repeatable)
+    --routes FILE          a route table file
+    --log-level LEVEL      trace, debug, info, warn, error (default info); debug logs
+                           every injected fault
+    --upstream-timeout D   bound on one upstream exchange (default 30s)
+    --max-body BYTES       request and response body limit (default 16777216)
+    --watch-interval D     config file poll interval (default 500ms)
+    --shutdown-timeout D   how long in-flight requests may finish on SIGINT/SIGTERM
+                           (default 10s)
+
+  Route table: match.route_name compares against the route name Envoy's route
+  table would give a request (the xds.route_name property). nedry builds it
+  from --route flags and --routes files, in order; the first route whose
+  PREFIX starts the request path wins, and a request no route matches gets the
+  route "default". A routes file holds one NAME=PREFIX per line; blank lines
+  and lines starting with # are ignored:
+
+      # routes.txt
+      payments=/pay
+      search=/search
+
+  Every request also carries xds.virtual_host_name "nedry", xds.cluster_name
+  (the upstream's host:port, or "demo"), source.address (the client's
+  ip:port) and request.id (its x-request-id, generated when missing).
+
+  Config watch: the config file is polled (modification time, size and
+  content hash). A changed file is pushed through the same path as an Envoy
+  ECDS push: validated in a throw-away VM, then applied to every worker. A
+  refused edit prints every error and the previous configuration keeps
+  serving; an accepted one prints its summary.
+
+  Admin endpoints:
+    /stats              the filter's metrics, "name: value" sorted by name
+    /stats/prometheus   the same in Prometheus text format (nedry.rule.<name>.<stat>
+                        becomes nedry_rule_<stat>{rule="<name>"})
+    /ready              200 LIVE once configured
+
+  Upstream failures: a refused or failed connection answers 502, a timeout
+  504, each with a one-line body such as
+  "nedry: upstream 127.0.0.1:8080 unreachable: connection refused".
+
+nedry check FILE...
+  Validates each configuration through the filter itself (the same code that
+  runs in Envoy). Prints "FILE: OK: <summary>" per valid file and every error
+  of an invalid one as "FILE: <error>"; exits 1 if any file is invalid.
+  --wasm FILE selects the filter.
+
+nedry push --config FILE --ecds PATH [--wasm FILE]
+  Checks FILE through the filter, then atomically replaces the ECDS file PATH
+  that a running Envoy watches (written next to it, synced, then renamed), so
+  Envoy applies the new configuration without a restart. An existing PATH
+  keeps its shape; only the plugin configuration inside it is replaced.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is the whole command: it returns the exit status instead of exiting,
+// and stops nedry run when ctx is done.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return 2
+	}
+	switch args[0] {
+	case "run":
+		return runProxy(ctx, args[1:], stdout, stderr)
+	case "check":
+		return runCheck(ctx, args[1:], stdout, stderr)
+	case "push":
+		return runPush(ctx, args[1:], stdout, stderr)
+	case "help", "-h", "-help", "--help":
+		fmt.Fprint(stdout, usage)
+		return 0
+	}
+	fmt.Fprintf(stderr, "nedry: unknown command %q\n\n%s", args[0], usage)
+	return 2
+}

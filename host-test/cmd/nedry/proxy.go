@@ -1,0 +1,198 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"io"
+	"net"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+
+	hosttest "github.com/nedry-chaos/nedry/host-test"
+)
+
+// upstreamFunc answers a request that reached the upstream.
+type upstreamFunc = func(ctx context.Context, req *hosttest.UpstreamRequest) (*hosttest.Response, error)
+
+// proxy is the HTTP handler of nedry run: every request becomes a hosttest
+// stream, so the filter sees it exactly as Envoy would hand it over, and the
+// stream's Result is written back to the client.
+type proxy struct {
+	// host runs the filter; nil makes a plain reverse proxy with the same
+	// request and response handling (the benchmark's baseline).
+	host     *hosttest.Host
+	upstream upstreamFunc
+	routes   routeTable
+	// vhost and cluster answer xds.virtual_host_name and xds.cluster_name.
+	vhost, cluster string
+	maxBody        int64
+}
+
+func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, err := io.ReadAll(io.LimitReader(r.Body, p.maxBody+1))
+	if err != nil {
+		// The client went away mid-body; there is nobody to answer.
+		return
+	}
+	if int64(len(body)) > p.maxBody {
+		http.Error(w, "nedry: request body larger than "+strconv.FormatInt(p.maxBody, 10)+" bytes", http.StatusRequestEntityTooLarge)
+		return
+	}
+	headers, reqID := requestHeaders(r)
+	req := hosttest.Request{
+		Headers:  headers,
+		Body:     body,
+		Trailers: headerPairs(r.Trailer, nil),
+		Properties: map[string]string{
+			"xds.route_name":        p.routes.match(r.URL.Path),
+			"xds.virtual_host_name": p.vhost,
+			"xds.cluster_name":      p.cluster,
+			"source.address":        r.RemoteAddr,
+			"request.id":            reqID,
+		},
+		Upstream: p.upstream,
+	}
+	if p.host == nil {
+		resp, err := p.upstream(r.Context(), &hosttest.UpstreamRequest{Headers: req.Headers, Body: req.Body, Trailers: req.Trailers})
+		if err != nil {
+			http.Error(w, "nedry: upstream: "+err.Error(), http.StatusBadGateway)
+			return
+		}
+		writeResponse(w, resp)
+		return
+	}
+	s := p.host.Start(req)
+	res, err := s.Wait(r.Context())
+	if err != nil {
+		// The client is gone (or the server shuts down hard): reset the
+		// stream so a paused request is dropped, as Envoy does on a
+		// downstream reset.
+		s.Reset()
+		return
+	}
+	switch {
+	case res.Reset:
+		resetStream(w, r)
+	case res.Response == nil:
+		http.Error(w, "nedry: no response from the filter", http.StatusBadGateway)
+	default:
+		writeResponse(w, res.Response)
+	}
+}
+
+// requestHeaders builds the header map Envoy would hand the filter: pseudo
+// headers first, then the request's headers lowercased, without hop-by-hop
+// headers. Go does not keep the client's header order, so names are sorted to
+// keep what the filter sees deterministic. As Envoy does by default, a
+// request without x-request-id gets a fresh one; it is also the request.id
+// property.
+func requestHeaders(r *http.Request) ([][2]string, string) {
+	scheme := "http"
+	if r.TLS != nil {
+		scheme = "https"
+	}
+	path := r.RequestURI
+	if path == "" || !strings.HasPrefix(path, "/") {
+		path = r.URL.RequestURI()
+	}
+	h := make([][2]string, 0, 5+len(r.Header))
+	h = append(h, [2]string{":authority", r.Host}, [2]string{":path", path},
+		[2]string{":method", r.Method}, [2]string{":scheme", scheme})
+	names := make([]string, 0, len(r.Header))
+	for k := range r.Header {
+		names = append(names, k)
+	}
+	slices.Sort(names)
+	reqID := ""
+	for _, k := range names {
+		lk := strings.ToLower(k)
+		if hopByHop[lk] || lk == "host" {
+			continue
+		}
+		for _, v := range r.Header[k] {
+			h = append(h, [2]string{lk, v})
+		}
+		if lk == "x-request-id" {
+			reqID = r.Header[k][0]
+		}
+	}
+	if reqID == "" {
+		reqID = newRequestID()
+		h = append(h, [2]string{"x-request-id", reqID})
+	}
+	return h, reqID
+}
+
+// newRequestID returns a random UUID (version 4), the form Envoy generates.
+func newRequestID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:])
+	b[6] = b[6]&0x0f | 0x40
+	b[8] = b[8]&0x3f | 0x80
+	var s [36]byte
+	hex.Encode(s[0:8], b[0:4])
+	s[8] = '-'
+	hex.Encode(s[9:13], b[4:6])
+	s[13] = '-'
+	hex.Encode(s[14:18], b[6:8])
+	s[18] = '-'
+	hex.Encode(s[19:23], b[8:10])
+	s[23] = '-'
+	hex.Encode(s[24:], b[10:])
+	return string(s[:])
+}
+
+// writeResponse writes resp to the client. The status comes from :status
+// when the filter left one (a corrupt "status" op rewrites it), else from
+// resp.Status; a status the client could not parse becomes a 502 rather
+// than a panic in net/http. Content-Length is always recomputed from the
+// body so a rewritten length can never desynchronise the connection.
+func writeResponse(w http.ResponseWriter, resp *hosttest.Response) {
+	status := resp.Status
+	out := w.Header()
+	for _, kv := range resp.Headers {
+		switch k := kv[0]; {
+		case k == ":status":
+			if n, err := strconv.Atoi(kv[1]); err == nil {
+				status = n
+			}
+		case strings.HasPrefix(k, ":"), hopByHop[k], k == "content-length":
+		default:
+			out[k] = append(out[k], kv[1])
+		}
+	}
+	if status < 200 || status > 599 {
+		clear(out)
+		http.Error(w, "nedry: invalid response status "+strconv.Itoa(status), http.StatusBadGateway)
+		return
+	}
+	if len(resp.Trailers) == 0 {
+		out["Content-Length"] = []string{strconv.Itoa(len(resp.Body))}
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(resp.Body)
+	for _, kv := range resp.Trailers {
+		out[http.TrailerPrefix+kv[0]] = append(out[http.TrailerPrefix+kv[0]], kv[1])
+	}
+}
+
+// resetStream makes the client see a dropped stream, as after Envoy's
+// stream reset: HTTP/2 resets only this stream (net/http sends RST_STREAM
+// when a handler panics with ErrAbortHandler); HTTP/1.1 has no stream
+// reset, so the connection is closed abortively (RST, no response).
+func resetStream(w http.ResponseWriter, r *http.Request) {
+	if r.ProtoMajor >= 2 {
+		panic(http.ErrAbortHandler)
+	}
+	conn, _, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		panic(http.ErrAbortHandler)
+	}
+	if tc, ok := conn.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+	}
+	_ = conn.Close()
+}

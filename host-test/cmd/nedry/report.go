@@ -1,0 +1,79 @@
+package main
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	hosttest "github.com/nedry-chaos/nedry/host-test"
+)
+
+// faultStats are the per-rule counters the filter defines, summed over
+// rules, in the order the summary line lists them.
+var faultStats = []struct{ suffix, label string }{
+	{".aborts_injected", "aborts"},
+	{".delays_injected", "delays"},
+	{".corruptions_injected", "corruptions"},
+	{".resets_injected", "resets"},
+	{".faults_overflow", "overflows"},
+}
+
+// faultTotals sums every rule's fault counters by kind, plus matches.
+func faultTotals(m map[string]hosttest.Metric) (kinds [5]int64, matched int64) {
+	for name, v := range m {
+		if !strings.HasPrefix(name, "nedry.rule.") {
+			continue
+		}
+		if strings.HasSuffix(name, ".matched") {
+			matched += v.Value
+			continue
+		}
+		for i, s := range faultStats {
+			if strings.HasSuffix(name, s.suffix) {
+				kinds[i] += v.Value
+			}
+		}
+	}
+	return kinds, matched
+}
+
+// reportFaults prints one info line per interval in which faults were
+// injected, with counts per kind; the filter's per-fault lines are at
+// debug, so a loaded proxy prints at most one line per interval. It reads
+// the filter's counters, so it counts exactly what /stats shows.
+func reportFaults(ctx context.Context, host *hosttest.Host, log *logger, every time.Duration) {
+	if !log.enabled(hosttest.LogLevelInfo) {
+		return
+	}
+	prev, prevMatched := faultTotals(host.Metrics())
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		cur, matched := faultTotals(host.Metrics())
+		if line := faultLine(prev, cur, matched-prevMatched); line != "" {
+			log.infof("faults in the last %s: %s", every, line)
+		}
+		prev, prevMatched = cur, matched
+	}
+}
+
+// faultLine describes the difference between two totals, or "" when no
+// fault was injected.
+func faultLine(prev, cur [5]int64, matched int64) string {
+	var parts []string
+	for i, s := range faultStats {
+		if d := cur[i] - prev[i]; d > 0 {
+			parts = append(parts, strconv.FormatInt(d, 10)+" "+s.label)
+		}
+	}
+	if len(parts) == 0 {
+		return ""
+	}
+	return strings.Join(parts, ", ") + " (" + strconv.FormatInt(matched, 10) + " requests matched)"
+}
