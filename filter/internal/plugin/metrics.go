@@ -1,0 +1,69 @@
+package plugin
+
+import (
+	"github.com/nedry-chaos/nedry/filter/internal/abi"
+	"github.com/nedry-chaos/nedry/filter/internal/config"
+	"github.com/nedry-chaos/nedry/filter/internal/fault"
+)
+
+// Indexes into ruleStats.ids, in the order of fault.RuleCounters.
+const (
+	counterMatched = iota
+	counterAborts
+	counterDelays
+	counterCorruptions
+	counterResets
+	counterOverflow
+)
+
+// ruleStats is what a rule (or header control) needs on the request path,
+// prepared at configure time: metric ids, a log prefix, and the serialized
+// local-reply headers, built on first use per fault set and then reused.
+type ruleStats struct {
+	ids       [len(fault.RuleCounters)]uint32
+	logPrefix string // "nedry: rule payments: "
+	rule      *config.Rule
+	tags      *[16]string // header control only; rules use Rule.Tag
+	replies   *[16][]byte
+}
+
+func (s *ruleStats) inc(counter int) {
+	_ = abi.IncrementMetric(s.ids[counter], 1)
+}
+
+// tag returns the response tag for faults f.
+func (s *ruleStats) tag(f config.FaultSet) string {
+	if s.rule != nil {
+		return s.rule.Tag(f)
+	}
+	return s.tags[f&15]
+}
+
+// defineStats defines the six counters of a rule (or of header control,
+// whose metrics live under nedry.header_control.*).
+func defineStats(s *ruleStats, prefix string) error {
+	for i, c := range fault.RuleCounters {
+		id, err := abi.DefineMetric(abi.MetricTypeCounter, prefix+c)
+		if err != nil {
+			return err
+		}
+		s.ids[i] = id
+	}
+	return nil
+}
+
+// headerControlName names header-controlled faults in metrics, logs and tags.
+const headerControlName = "header_control"
+
+func newHeaderControlStats() (*ruleStats, error) {
+	s := &ruleStats{logPrefix: "nedry: " + headerControlName + ": ", tags: new([16]string)}
+	for f := config.FaultSet(1); f < 16; f++ {
+		s.tags[f] = config.BuildTag(headerControlName, f)
+	}
+	return s, defineStats(s, fault.MetricPrefix+headerControlName+".")
+}
+
+func newRuleStats(r *config.Rule) (ruleStats, error) {
+	s := ruleStats{rule: r, logPrefix: "nedry: rule " + r.Name + ": "}
+	return s, defineStats(&s, fault.RuleMetric(r.Name, ""))
+}

@@ -1,0 +1,83 @@
+// Package plugin is Nedry's lifecycle glue: the proxy-wasm root and stream
+// contexts that read the configuration, define metrics, decide per request
+// with the pure packages (config, match, fault) and carry the decision out
+// with host calls (local replies, pauses, header edits, resets).
+//
+// It runs in the guest and is the only package that talks to both the ABI
+// and the decisions. It is thin on purpose and tested through the compiled
+// .wasm in host-test. Per-request work allocates as little as possible:
+// names, metric ids, tags and reply headers are computed at configure time.
+package plugin
+
+import (
+	"github.com/nedry-chaos/nedry/filter/internal/abi"
+	"github.com/nedry-chaos/nedry/filter/internal/fault"
+)
+
+// Plugin is the state one VM shares between its root contexts: Envoy keeps
+// the old and the new root alive in the same VM during a config push, and
+// max_active_faults and the VM-wide metrics are per VM, not per root.
+type Plugin struct {
+	// active is the number of streams a delay holds in this VM.
+	active int
+
+	// VM-wide metric ids; defined once, from the first configure (Envoy
+	// forbids host calls other than proxy_log during _initialize).
+	globalsDefined bool
+	configRejected uint32
+	errorsID       uint32
+	activeFaults   uint32
+}
+
+// New returns the VM's plugin state. It makes no host calls, so it may run
+// from an init function.
+func New() *Plugin { return &Plugin{} }
+
+// NewRoot creates the root context for contextID; pass it to
+// abi.SetRootFactory.
+func (p *Plugin) NewRoot(contextID uint32) abi.RootContext {
+	r := &root{id: contextID, plugin: p, paused: map[uint32]*stream{}}
+	r.resumeFn = r.resume
+	return r
+}
+
+// CountPanic counts a recovered panic in nedry.errors; pass it to
+// abi.SetPanicHook.
+func (p *Plugin) CountPanic(uint32) {
+	if p.globalsDefined {
+		_ = abi.IncrementMetric(p.errorsID, 1)
+	}
+}
+
+// defineGlobals defines the VM-wide metrics once. Envoy answers the same
+// metric for the same name, so every worker VM adds to the same counters.
+func (p *Plugin) defineGlobals() error {
+	if p.globalsDefined {
+		return nil
+	}
+	var err error
+	if p.configRejected, err = abi.DefineMetric(abi.MetricTypeCounter, fault.MetricConfigRejected); err != nil {
+		return err
+	}
+	if p.errorsID, err = abi.DefineMetric(abi.MetricTypeCounter, fault.MetricErrors); err != nil {
+		return err
+	}
+	if p.activeFaults, err = abi.DefineMetric(abi.MetricTypeGauge, fault.MetricActiveFaults); err != nil {
+		return err
+	}
+	p.globalsDefined = true
+	return nil
+}
+
+// hold and release track streams held by a delay. The gauge only ever moves
+// by ±1 with proxy_increment_metric (never proxy_record_metric), so the
+// values of all worker VMs add up to the proxy-wide number.
+func (p *Plugin) hold() {
+	p.active++
+	_ = abi.IncrementMetric(p.activeFaults, 1)
+}
+
+func (p *Plugin) release() {
+	p.active--
+	_ = abi.IncrementMetric(p.activeFaults, -1)
+}

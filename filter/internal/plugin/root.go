@@ -1,0 +1,200 @@
+package plugin
+
+import (
+	"errors"
+	"math/rand/v2"
+	"strings"
+
+	"github.com/nedry-chaos/nedry/filter/internal/abi"
+	"github.com/nedry-chaos/nedry/filter/internal/config"
+	"github.com/nedry-chaos/nedry/filter/internal/fault"
+)
+
+// root is a plugin (root) context: it owns one configuration, its metric
+// ids, its random source, and the delay queue with its tick.
+type root struct {
+	id     uint32
+	plugin *Plugin
+
+	cfg   *config.Config // nil until a configuration was accepted
+	rnd   *fault.Rand
+	stats []ruleStats // by Rule.Index
+	hc    *ruleStats  // header control, when enabled
+
+	queue    fault.DelayQueue
+	paused   map[uint32]*stream // streams in queue, by context id
+	resumeFn func(id uint32)    // r.resume, bound once so ticks do not allocate
+	tickOn   bool
+
+	retiring   bool // proxy_on_done answered false
+	doneCalled bool
+}
+
+func (r *root) OnVMStart(int) bool { return true }
+
+// OnConfigure parses and installs the plugin configuration. An invalid one
+// is logged (every problem, at error level), counted and refused, so Envoy
+// keeps serving the previous one.
+func (r *root) OnConfigure(size int) bool {
+	if err := r.plugin.defineGlobals(); err != nil {
+		_ = abi.Log(abi.LogLevelError, "nedry: define metrics: "+err.Error())
+		return false
+	}
+	var data []byte
+	if size > 0 {
+		var err error
+		if data, err = abi.GetBufferBytes(abi.BufferTypePluginConfiguration, 0, size); err != nil {
+			return r.reject("nedry: read plugin configuration: " + err.Error())
+		}
+	}
+	cfg, err := config.Parse(data)
+	if err != nil {
+		var ce *config.Error
+		if errors.As(err, &ce) {
+			// Error() caps the list at 50 lines and says how many more.
+			lines := strings.Split(ce.Error(), "\n")
+			for _, l := range lines[:len(lines)-1] {
+				_ = abi.Log(abi.LogLevelError, "nedry: invalid configuration: "+l)
+			}
+			return r.reject("nedry: invalid configuration: " + lines[len(lines)-1])
+		}
+		return r.reject("nedry: invalid configuration: " + err.Error())
+	}
+
+	stats := make([]ruleStats, len(cfg.Rules))
+	for i, rule := range cfg.Rules {
+		if stats[i], err = newRuleStats(rule); err != nil {
+			return r.reject("nedry: define metrics of rule " + rule.Name + ": " + err.Error())
+		}
+	}
+	var hc *ruleStats
+	if cfg.HeaderControl.Enabled {
+		if hc, err = newHeaderControlStats(); err != nil {
+			return r.reject("nedry: define header control metrics: " + err.Error())
+		}
+	}
+	seed := cfg.Seed
+	if seed == 0 {
+		// The runtime seeds this source from WASI random_get at start-up.
+		seed = rand.Uint64()
+	}
+	r.cfg, r.rnd, r.stats, r.hc = cfg, fault.NewRand(seed), stats, hc
+
+	if cfg.Empty() {
+		_ = abi.Log(abi.LogLevelWarn, "nedry: configuration accepted with no rules: "+cfg.Summary())
+	} else {
+		_ = abi.Log(abi.LogLevelInfo, "nedry: configuration accepted: "+cfg.Summary())
+	}
+	return true
+}
+
+func (r *root) reject(msg string) bool {
+	_ = abi.Log(abi.LogLevelError, msg)
+	_ = abi.IncrementMetric(r.plugin.configRejected, 1)
+	return false
+}
+
+// NewStream creates the context of a stream of this root. The stream keeps
+// the configuration current at its start, even if the root is reconfigured.
+func (r *root) NewStream(id uint32) abi.StreamContext {
+	return &stream{id: id, root: r, cfg: r.cfg}
+}
+
+// OnTick resumes the streams whose delay is over and stops the tick when
+// none is left.
+func (r *root) OnTick() {
+	now, err := abi.CurrentTime()
+	if err != nil {
+		_ = abi.Log(abi.LogLevelError, "nedry: read clock: "+err.Error())
+		return
+	}
+	r.queue.PopDue(now, r.resumeFn)
+	r.afterDequeue()
+}
+
+// resume is called by PopDue for a due stream.
+func (r *root) resume(id uint32) {
+	s := r.paused[id]
+	if s == nil {
+		return
+	}
+	delete(r.paused, id)
+	r.plugin.release()
+	s.queued = false
+	// Envoy resets the effective context at every callback: without this,
+	// the calls below would act on the root and resume nothing.
+	if err := abi.SetEffectiveContext(id); err != nil {
+		return
+	}
+	defer r.recoverStream(s)
+	s.resume()
+}
+
+// recoverStream contains a panic of one resumed stream, so the others due in
+// the same tick still resume, and lets that stream go on untouched.
+func (r *root) recoverStream(s *stream) {
+	if v := recover(); v != nil {
+		_ = abi.Log(abi.LogLevelError, s.logPrefix()+"recovered panic while resuming stream")
+		r.plugin.CountPanic(s.id)
+		s.failOpen()
+	}
+}
+
+// enqueue holds s until due (nanoseconds), starting the tick if needed.
+func (r *root) enqueue(s *stream, due int64) {
+	r.queue.Push(s.id, due)
+	r.paused[s.id] = s
+	s.queued = true
+	r.plugin.hold()
+	if !r.tickOn {
+		// From a stream callback Envoy sets the tick of the stream's root.
+		if err := abi.SetTickPeriod(r.cfg.Tick); err == nil {
+			r.tickOn = true
+		}
+	}
+}
+
+// dequeue drops s from the queue: its stream ended while paused, and a reset
+// stream must never be resumed.
+func (r *root) dequeue(s *stream) {
+	if !s.queued {
+		return
+	}
+	s.queued = false
+	r.queue.Remove(s.id)
+	delete(r.paused, s.id)
+	r.plugin.release()
+	r.afterDequeue()
+}
+
+// afterDequeue stops the tick once nothing waits (an idle tick costs a VM
+// call per period on every worker) and finishes a retiring root.
+func (r *root) afterDequeue() {
+	if r.queue.Len() > 0 {
+		return
+	}
+	if r.tickOn {
+		_ = abi.SetTickPeriod(0)
+		r.tickOn = false
+	}
+	if r.retiring && !r.doneCalled {
+		r.doneCalled = true
+		// proxy_done acts on the effective context, which is the stream
+		// when we get here from a stream callback.
+		_ = abi.SetEffectiveContext(r.id)
+		_ = abi.Done()
+	}
+}
+
+// OnDone answers false while streams are paused: they still need this root's
+// ticks. afterDequeue calls proxy_done when the last one is gone.
+func (r *root) OnDone() bool {
+	r.retiring = true
+	if r.queue.Len() == 0 {
+		r.doneCalled = true
+		return true
+	}
+	return false
+}
+
+func (r *root) OnDelete() {}

@@ -1,0 +1,424 @@
+package plugin
+
+import (
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nedry-chaos/nedry/filter/internal/abi"
+	"github.com/nedry-chaos/nedry/filter/internal/config"
+	"github.com/nedry-chaos/nedry/filter/internal/fault"
+	"github.com/nedry-chaos/nedry/filter/internal/match"
+)
+
+// Property paths read by the request view, joined once.
+var (
+	propRouteName   = abi.PropertyPath("xds", "route_name")
+	propVirtualHost = abi.PropertyPath("xds", "virtual_host_name")
+	propCluster     = abi.PropertyPath("xds", "cluster_name")
+)
+
+// responseDetails is the response code details of Nedry's local replies, as
+// Envoy shows them in access logs (%RESPONSE_CODE_DETAILS%).
+const responseDetails = "nedry_fault_abort"
+
+// stream is an HTTP stream context. It owns its decision and pause state.
+type stream struct {
+	id   uint32
+	root *root
+	cfg  *config.Config
+
+	// The request headers as they arrived, fetched once with
+	// proxy_get_header_map_pairs: they serve the matcher, header control
+	// and the removal of x-nedry-* headers without another host call.
+	headers abi.Pairs
+	// Properties, fetched on first use.
+	routeName, virtualHost, cluster string
+	fetched                         uint8 // bits: 1 route, 2 vhost, 4 cluster
+
+	plan    plan
+	applied config.FaultSet // faults actually injected, for the tag
+
+	queued       bool // in root.queue
+	localReply   bool // Nedry answered; response callbacks see its reply
+	holdResponse bool // a response-phase delay waits for response headers
+	phase        config.Phase
+}
+
+// plan is what the stream will inject, from a rule's decision or from
+// request-control headers.
+type plan struct {
+	stats       *ruleStats
+	faults      config.FaultSet
+	delay       time.Duration
+	phase       config.Phase
+	abortStatus uint32
+	grpcStatus  int32
+	body        []byte
+	headers     [][2]string // extra local-reply headers
+	reqOps      []config.HeaderOp
+	respOps     []config.HeaderOp
+}
+
+// OnRequestHeaders removes the x-nedry-* headers, picks the rule, draws its
+// faults and starts carrying them out.
+func (s *stream) OnRequestHeaders(int, bool) abi.Action {
+	h, err := abi.GetHeaderMapPairs(abi.MapTypeHTTPRequestHeaders)
+	if err != nil {
+		return abi.ActionContinue
+	}
+	s.headers = h
+	cfg := s.cfg
+	var ctl fault.Control
+	if cfg != nil && cfg.Enabled && s.root.hc != nil {
+		ctl = fault.ParseControl(cfg.HeaderControl, s.Header)
+	}
+	// Always, whatever the configuration says: control headers are meant
+	// for Nedry and must not leak to the upstream.
+	s.stripControlHeaders()
+	if cfg == nil || !cfg.Enabled {
+		return abi.ActionContinue
+	}
+	if ctl.Any {
+		s.planControl(ctl)
+	} else {
+		rule := cfg.Match(s)
+		if rule == nil {
+			return abi.ActionContinue
+		}
+		st := &s.root.stats[rule.Index]
+		st.inc(counterMatched)
+		s.planRule(st, fault.Decide(rule, s.root.rnd))
+	}
+	return s.start()
+}
+
+func (s *stream) stripControlHeaders() {
+	s.headers.Each(func(k, _ string) bool {
+		if strings.HasPrefix(k, fault.HeaderPrefix) {
+			_ = abi.RemoveHeaderMapValue(abi.MapTypeHTTPRequestHeaders, k)
+		}
+		return true
+	})
+}
+
+func (s *stream) planRule(st *ruleStats, d fault.Decision) {
+	rule := st.rule
+	p := plan{stats: st, faults: d.Faults(), delay: d.Delay, phase: d.Phase, grpcStatus: -1}
+	if a := rule.Abort; a != nil {
+		p.abortStatus, p.grpcStatus, p.body, p.headers = a.HTTPStatus, a.GRPCStatus, a.Body, a.Headers
+	}
+	if c := rule.Corrupt; c != nil {
+		p.reqOps, p.respOps = c.Request, c.Response
+	}
+	s.plan = p
+}
+
+// defaultAbortBody is the body of header-controlled aborts.
+var defaultAbortBody = []byte(config.DefaultAbortBody)
+
+func (s *stream) planControl(ctl fault.Control) {
+	p := plan{stats: s.root.hc, grpcStatus: ctl.GRPCStatus, abortStatus: ctl.AbortStatus, body: defaultAbortBody}
+	if ctl.AbortStatus != 0 || ctl.GRPCStatus >= 0 {
+		p.faults |= config.FaultAbort
+		if p.abortStatus == 0 {
+			p.abortStatus = config.DefaultHTTPStatus
+		}
+	}
+	if ctl.Delay > 0 {
+		p.faults |= config.FaultDelay
+		p.delay = ctl.Delay
+	}
+	s.root.hc.inc(counterMatched)
+	s.plan = p
+}
+
+// start carries out the plan at request headers: the delay first, then
+// (when it ends, or now if there is none) abort, reset or corruption.
+func (s *stream) start() abi.Action {
+	p := &s.plan
+	if p.faults == 0 {
+		return abi.ActionContinue
+	}
+	if p.faults&config.FaultDelay != 0 && p.delay <= 0 {
+		// Jitter cancelled the delay: nothing to hold.
+		p.faults &^= config.FaultDelay
+	}
+	if s.cfg.DryRun {
+		s.dryRun()
+		return abi.ActionContinue
+	}
+	if p.faults&config.FaultDelay != 0 {
+		if p.phase == config.PhaseResponse {
+			s.holdResponse = true
+		} else if s.hold() {
+			return abi.ActionPause
+		}
+	}
+	return s.applyRequest()
+}
+
+// hold pauses the stream for the plan's delay, or counts an overflow and
+// drops the delay when the VM already holds max_active_faults streams.
+func (s *stream) hold() bool {
+	p := &s.plan
+	if s.root.plugin.active >= s.cfg.MaxActiveFaults {
+		p.faults &^= config.FaultDelay
+		p.stats.inc(counterOverflow)
+		s.logFault("overflow")
+		return false
+	}
+	now, err := abi.CurrentTime()
+	if err != nil {
+		p.faults &^= config.FaultDelay
+		return false
+	}
+	p.stats.inc(counterDelays)
+	s.applied |= config.FaultDelay
+	s.logFault("delay")
+	s.phase = p.phase
+	s.root.enqueue(s, now+int64(p.delay))
+	return true
+}
+
+// applyRequest injects the request-side faults. If both are drawn, abort
+// wins over reset: the reply is what the rule describes in detail, and a
+// stream already answered cannot be reset. An aborted or reset request
+// never reaches the upstream, so its corruption is skipped too.
+func (s *stream) applyRequest() abi.Action {
+	p := &s.plan
+	switch {
+	case p.faults&config.FaultAbort != 0:
+		s.abort()
+		return abi.ActionPause
+	case p.faults&config.FaultReset != 0:
+		p.stats.inc(counterResets)
+		s.applied |= config.FaultReset
+		s.logFault("reset")
+		_ = abi.CloseStream(abi.StreamTypeHTTPRequest)
+		return abi.ActionPause
+	}
+	if p.faults&config.FaultCorrupt != 0 && len(p.reqOps) > 0 {
+		s.corrupt(abi.MapTypeHTTPRequestHeaders, p.reqOps)
+	}
+	return abi.ActionContinue
+}
+
+func (s *stream) abort() {
+	p := &s.plan
+	p.stats.inc(counterAborts)
+	s.applied |= config.FaultAbort
+	s.logFault("abort")
+	grpc := int32(-1)
+	if p.grpcStatus >= 0 && s.isGRPC() {
+		grpc = p.grpcStatus
+	}
+	s.localReply = true
+	_ = abi.SendLocalResponse(p.abortStatus, responseDetails, p.body, s.replyHeaders(), grpc)
+}
+
+// replyHeaders returns the serialized extra headers of the local reply,
+// tag included, built once per rule and fault set.
+func (s *stream) replyHeaders() []byte {
+	st := s.plan.stats
+	if st.replies == nil {
+		st.replies = new([16][]byte)
+	}
+	f := s.applied & 15
+	if b := st.replies[f]; b != nil {
+		return b
+	}
+	hs := s.plan.headers
+	if name := s.cfg.ResponseHeader; name != "" {
+		hs = append(hs[:len(hs):len(hs)], [2]string{name, st.tag(f)})
+	}
+	b := abi.AppendPairs(nil, hs)
+	if b == nil {
+		b = []byte{}
+	}
+	st.replies[f] = b
+	return b
+}
+
+func (s *stream) isGRPC() bool {
+	ct, _ := s.headers.Get("content-type")
+	return strings.HasPrefix(ct, "application/grpc")
+}
+
+// corrupt applies ops to map m, counting the corruption once per stream.
+func (s *stream) corrupt(m abi.MapType, ops []config.HeaderOp) {
+	if s.applied&config.FaultCorrupt == 0 {
+		s.plan.stats.inc(counterCorruptions)
+		s.applied |= config.FaultCorrupt
+		s.logFault("corrupt")
+	}
+	fault.ApplyOps(ops, headerMap(m), s.root.rnd)
+}
+
+// resume runs when the stream's delay is over (from the root's tick, with
+// the effective context set to this stream).
+func (s *stream) resume() {
+	if s.phase == config.PhaseResponse {
+		s.applyResponse()
+		_ = abi.ContinueStream(abi.StreamTypeHTTPResponse)
+		return
+	}
+	if s.applyRequest() == abi.ActionContinue {
+		_ = abi.ContinueStream(abi.StreamTypeHTTPRequest)
+	}
+}
+
+// failOpen lets a stream whose resumption panicked go on untouched.
+func (s *stream) failOpen() {
+	if s.localReply {
+		return
+	}
+	st := abi.StreamTypeHTTPRequest
+	if s.phase == config.PhaseResponse {
+		st = abi.StreamTypeHTTPResponse
+	}
+	_ = abi.ContinueStream(st)
+}
+
+func (s *stream) OnRequestBody(int, bool) abi.Action { return abi.ActionContinue }
+func (s *stream) OnRequestTrailers(int) abi.Action   { return abi.ActionContinue }
+
+// OnResponseHeaders holds a response-phase delay, corrupts upstream
+// responses and tags responses Nedry touched. Envoy calls it for Nedry's own
+// local replies too; those already carry their tag and are left alone.
+func (s *stream) OnResponseHeaders(int, bool) abi.Action {
+	if s.localReply || s.cfg == nil {
+		return abi.ActionContinue
+	}
+	if s.holdResponse {
+		s.holdResponse = false
+		if s.hold() {
+			return abi.ActionPause
+		}
+	}
+	s.applyResponse()
+	return abi.ActionContinue
+}
+
+func (s *stream) applyResponse() {
+	p := &s.plan
+	if p.faults&config.FaultCorrupt != 0 && len(p.respOps) > 0 {
+		s.corrupt(abi.MapTypeHTTPResponseHeaders, p.respOps)
+	}
+	if name := s.cfg.ResponseHeader; name != "" && s.applied != 0 {
+		_ = abi.ReplaceHeaderMapValue(abi.MapTypeHTTPResponseHeaders, name, p.stats.tag(s.applied))
+	}
+}
+
+func (s *stream) OnResponseBody(int, bool) abi.Action { return abi.ActionContinue }
+func (s *stream) OnResponseTrailers(int) abi.Action   { return abi.ActionContinue }
+func (s *stream) OnLog()                              {}
+
+// OnDone drops a stream that ends while paused (client reset, timeout): it
+// leaves the queue and is never resumed.
+func (s *stream) OnDone() { s.root.dequeue(s) }
+
+func (s *stream) OnDelete() { s.root.dequeue(s) }
+
+// dryRun counts and logs what the plan would inject, and injects nothing.
+func (s *stream) dryRun() {
+	p := &s.plan
+	kinds := [...]struct {
+		f       config.FaultSet
+		counter int
+		name    string
+	}{
+		{config.FaultDelay, counterDelays, "dry run: delay"},
+		{config.FaultAbort, counterAborts, "dry run: abort"},
+		{config.FaultCorrupt, counterCorruptions, "dry run: corrupt"},
+		{config.FaultReset, counterResets, "dry run: reset"},
+	}
+	for _, k := range kinds {
+		if p.faults&k.f != 0 {
+			p.stats.inc(k.counter)
+			s.logFault(k.name)
+		}
+	}
+}
+
+// logFault logs an injected fault at debug level. The message is built
+// only when the host would keep it.
+func (s *stream) logFault(kind string) {
+	if !abi.LogEnabled(abi.LogLevelDebug) {
+		return
+	}
+	_ = abi.Log(abi.LogLevelDebug, s.logPrefix()+kind+" (stream "+strconv.FormatUint(uint64(s.id), 10)+")")
+}
+
+func (s *stream) logPrefix() string {
+	if s.plan.stats != nil {
+		return s.plan.stats.logPrefix
+	}
+	return "nedry: "
+}
+
+// The lazy request view for the matcher (match.Request). Headers come from
+// the snapshot taken at request headers; properties cost one host call each,
+// the first time a rule asks.
+var _ match.Request = (*stream)(nil)
+
+func (s *stream) RouteName() string {
+	if s.fetched&1 == 0 {
+		s.fetched |= 1
+		s.routeName, _ = abi.GetPropertyPath(propRouteName)
+	}
+	return s.routeName
+}
+
+func (s *stream) VirtualHost() string {
+	if s.fetched&2 == 0 {
+		s.fetched |= 2
+		s.virtualHost, _ = abi.GetPropertyPath(propVirtualHost)
+	}
+	return s.virtualHost
+}
+
+func (s *stream) Cluster() string {
+	if s.fetched&4 == 0 {
+		s.fetched |= 4
+		s.cluster, _ = abi.GetPropertyPath(propCluster)
+	}
+	return s.cluster
+}
+
+func (s *stream) Path() string {
+	p, _ := s.headers.Get(":path")
+	return match.StripQuery(p)
+}
+
+func (s *stream) Method() string {
+	m, _ := s.headers.Get(":method")
+	return m
+}
+
+func (s *stream) Authority() string {
+	a, _ := s.headers.Get(":authority")
+	return a
+}
+
+func (s *stream) Header(name string) (string, bool) { return s.headers.Get(name) }
+
+// headerMap edits a live header map with host calls (fault.HeaderMap).
+type headerMap abi.MapType
+
+func (m headerMap) Get(name string) (string, bool) {
+	v, err := abi.GetHeaderMapValue(abi.MapType(m), name)
+	return v, err == nil
+}
+
+func (m headerMap) Set(name, value string) {
+	_ = abi.ReplaceHeaderMapValue(abi.MapType(m), name, value)
+}
+
+func (m headerMap) Add(name, value string) {
+	_ = abi.AddHeaderMapValue(abi.MapType(m), name, value)
+}
+
+func (m headerMap) Remove(name string) {
+	_ = abi.RemoveHeaderMapValue(abi.MapType(m), name)
+}
