@@ -103,12 +103,7 @@ func (r *root) NewStream(id uint32) abi.StreamContext {
 // OnTick resumes the streams whose delay is over and stops the tick when
 // none is left.
 func (r *root) OnTick() {
-	now, err := abi.CurrentTime()
-	if err != nil {
-		_ = abi.Log(abi.LogLevelError, "nedry: read clock: "+err.Error())
-		return
-	}
-	r.queue.PopDue(now, r.resumeFn)
+	r.queue.PopDue(now(), r.resumeFn)
 	r.afterDequeue()
 }
 
