@@ -862,14 +862,12 @@ func (p *parser) op(path string, v gjson.Result, response bool) (HeaderOp, bool)
 	p.object(path, v, func(key, kp string, v gjson.Result) bool {
 		switch key {
 		case "op":
-			s, ok := p.str(kp, v)
-			if !ok {
+			if _, ok := p.str(kp, v); !ok {
 				break
 			}
 			switch {
 			case op.Kind == 0:
 				p.fail(kp, "must be one of remove, set, append, empty, truncate, garble, status", v)
-				_ = s
 			case op.Kind == OpStatus && !response:
 				p.fail(kp, "status is only allowed in response ops", v)
 			}
