@@ -116,7 +116,7 @@ func TestParse_errors(t *testing.T) {
 		{"route_name empty", rule(`"match":{"route_name":""},"reset":{"percent":1}`), []string{`rules[0] (p).match.route_name: must not be empty, got ""`}},
 		{"virtual_host type", rule(`"match":{"virtual_host":1},"reset":{"percent":1}`), []string{`rules[0] (p).match.virtual_host: must be a string, got 1`}},
 		{"cluster control char", rule(`"match":{"cluster":"a\nb"},"reset":{"percent":1}`), []string{`rules[0] (p).match.cluster: must be printable ASCII (no control characters), got "a\nb"`}},
-		{"authority too long", rule(`"match":{"authority":"`+strings.Repeat("a", 4097)+`"},"reset":{"percent":1}`), []string{
+		{"authority too long", rule(`"match":{"authority":"` + strings.Repeat("a", 4097) + `"},"reset":{"percent":1}`), []string{
 			`rules[0] (p).match.authority: must be at most 4096 bytes, got "` + strings.Repeat("a", 63) + `...`}},
 		{"path relative", rule(`"match":{"path":"api"},"reset":{"percent":1}`), []string{`rules[0] (p).match.path: must start with "/", got "api"`}},
 		{"path query", rule(`"match":{"path":"/a?b=1"},"reset":{"percent":1}`), []string{`rules[0] (p).match.path: must not contain a query string or fragment (matching ignores them), got "/a?b=1"`}},
@@ -146,7 +146,7 @@ func TestParse_errors(t *testing.T) {
 			`rules[0] (p).match.headers[0].exact: must be printable ASCII (visible characters, space or tab), got "a\u0000"`}},
 		{"header regex invalid", rule(`"match":{"headers":[{"name":"x-a","regex":"[a"}]},"reset":{"percent":1}`), []string{
 			"rules[0] (p).match.headers[0].regex: invalid regular expression: error parsing regexp: missing closing ]: `[a`, got \"[a\""}},
-		{"too many header matchers", rule(`"match":{"headers":[`+strings.Repeat(`{"name":"a","present":true},`, 32)+`{"name":"a","present":true}]},"reset":{"percent":1}`), []string{
+		{"too many header matchers", rule(`"match":{"headers":[` + strings.Repeat(`{"name":"a","present":true},`, 32) + `{"name":"a","present":true}]},"reset":{"percent":1}`), []string{
 			`rules[0] (p).match.headers: must have at most 32 matchers, got [{"name":"a","present":true},{"name":"a","present":true},{"name"...`}},
 
 		// Percentages, shared by every fault.
@@ -167,14 +167,14 @@ func TestParse_errors(t *testing.T) {
 		{"grpc_status high", rule(`"abort":{"percent":1,"grpc_status":17}`), []string{`rules[0] (p).abort.grpc_status: must be in [0, 16], got 17`}},
 		{"grpc_status negative", rule(`"abort":{"percent":1,"grpc_status":-1}`), []string{`rules[0] (p).abort.grpc_status: must be in [0, 16], got -1`}},
 		{"body type", rule(`"abort":{"percent":1,"body":{}}`), []string{`rules[0] (p).abort.body: must be a string, got {}`}},
-		{"body too large", rule(`"abort":{"percent":1,"body":"`+strings.Repeat("b", 65537)+`"}`), []string{`rules[0] (p).abort.body: must be at most 65536 bytes, got 65537 bytes`}},
+		{"body too large", rule(`"abort":{"percent":1,"body":"` + strings.Repeat("b", 65537) + `"}`), []string{`rules[0] (p).abort.body: must be at most 65536 bytes, got 65537 bytes`}},
 		{"abort headers type", rule(`"abort":{"percent":1,"headers":[]}`), []string{`rules[0] (p).abort.headers: must be an object of header names to string values, got []`}},
 		{"abort header upper", rule(`"abort":{"percent":1,"headers":{"Retry-After":"1"}}`), []string{`rules[0] (p).abort.headers.Retry-After: must be lowercase (HTTP/2 header names are), got "Retry-After"`}},
 		{"abort header pseudo", rule(`"abort":{"percent":1,"headers":{":status":"200"}}`), []string{`rules[0] (p).abort.headers[":status"]: must not be a pseudo-header, got ":status"`}},
 		{"abort header value type", rule(`"abort":{"percent":1,"headers":{"retry-after":1}}`), []string{`rules[0] (p).abort.headers.retry-after: must be a string, got 1`}},
 		{"abort header value CRLF", rule(`"abort":{"percent":1,"headers":{"x-a":"1\r\nx-b: 2"}}`), []string{`rules[0] (p).abort.headers.x-a: must be printable ASCII (visible characters, space or tab), got "1\r\nx-b: 2"`}},
 		{"abort header non-ASCII", rule(`"abort":{"percent":1,"headers":{"x-a":"caf\u00e9"}}`), []string{`rules[0] (p).abort.headers.x-a: must be printable ASCII (visible characters, space or tab), got "caf\u00e9"`}},
-		{"abort too many headers", rule(`"abort":{"percent":1,"headers":{`+manyHeaders(33)+`}}`), []string{`rules[0] (p).abort.headers: must have at most 32 headers`}},
+		{"abort too many headers", rule(`"abort":{"percent":1,"headers":{` + manyHeaders(33) + `}}`), []string{`rules[0] (p).abort.headers: must have at most 32 headers`}},
 
 		// Delay.
 		{"delay fixed missing", rule(`"delay":{"percent":1}`), []string{`rules[0] (p).delay.fixed: required`}},
@@ -224,7 +224,7 @@ func TestParse_errors(t *testing.T) {
 		{"op status value padded", rule(`"corrupt":{"percent":1,"response":[{"op":"status","value":"0502"}]}`), []string{
 			`rules[0] (p).corrupt.response[0].value: must be an HTTP status in [200, 599], as a number or a string, got "0502"`}},
 		{"op status value missing", rule(`"corrupt":{"percent":1,"response":[{"op":"status"}]}`), []string{`rules[0] (p).corrupt.response[0].value: required`}},
-		{"too many ops", rule(`"corrupt":{"percent":1,"request":[`+strings.Repeat(`{"op":"remove","name":"a"},`, 32)+`{"op":"remove","name":"a"}]}`), []string{
+		{"too many ops", rule(`"corrupt":{"percent":1,"request":[` + strings.Repeat(`{"op":"remove","name":"a"},`, 32) + `{"op":"remove","name":"a"}]}`), []string{
 			`rules[0] (p).corrupt.request: must have 1 to 32 ops, got [{"op":"remove","name":"a"},{"op":"remove","name":"a"},{"op":"re...`}},
 
 		// Reset.
