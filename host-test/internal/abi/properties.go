@@ -1,0 +1,109 @@
+package abi
+
+import (
+	"context"
+	"strings"
+
+	"github.com/tetratelabs/wazero/api"
+)
+
+// PropertyDefaults are the host-wide property values.
+type PropertyDefaults struct {
+	PluginName, RootID, VMID, NodeID string
+	// Values by dotted path, e.g. "xds.cluster_name".
+	Values map[string]string
+}
+
+// property answers a dotted path the way Envoy's attribute lookup does for
+// the attributes this harness knows; ok false is NotFound.
+func (vm *VM) property(c *Context, path string) (string, bool) {
+	if c != nil && !c.IsRoot() {
+		if v, ok := c.Props[path]; ok {
+			return v, true
+		}
+		if req := c.Maps[MapRequestHeaders]; req != nil {
+			switch path {
+			case "request.path":
+				return req.Get(":path")
+			case "request.url_path":
+				p, ok := req.Get(":path")
+				if i := strings.IndexByte(p, '?'); i >= 0 {
+					p = p[:i]
+				}
+				return p, ok
+			case "request.method":
+				return req.Get(":method")
+			case "request.host":
+				return req.Get(":authority")
+			case "request.scheme":
+				return req.Get(":scheme")
+			case "request.id":
+				return req.Get("x-request-id")
+			}
+		}
+	}
+	d := &vm.env.Properties
+	switch path {
+	case "plugin_name":
+		return d.PluginName, true
+	case "plugin_root_id":
+		return d.RootID, true
+	case "plugin_vm_id":
+		return d.VMID, true
+	case "node.id":
+		return d.NodeID, true
+	}
+	v, ok := d.Values[path]
+	return v, ok
+}
+
+// ProxyGetProperty is proxy_get_property(path_data, path_size, return_value_data,
+// return_value_size). The path is a NUL-separated list of segments; unknown
+// paths answer NotFound, as Envoy does.
+// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_get_property
+func (vm *VM) ProxyGetProperty(pp, ps, rp, rs uint32) Status {
+	const call = "proxy_get_property"
+	b, ok := vm.read(call, pp, ps)
+	if !ok {
+		return StatusInvalidMemoryAccess
+	}
+	path := strings.TrimRight(strings.ReplaceAll(string(b), "\x00", "."), ".")
+	v, found := vm.property(vm.active(), path)
+	if !found {
+		return StatusNotFound
+	}
+	return vm.copyOut(call, []byte(v), rp, rs)
+}
+
+// ProxySetProperty is proxy_set_property: stored on the stream so a later
+// proxy_get_property of the same path sees it (Envoy's filter state).
+func (vm *VM) ProxySetProperty(kp, ks, vp, vs uint32) Status {
+	const call = "proxy_set_property"
+	k, ok := vm.read(call, kp, ks)
+	if !ok {
+		return StatusInvalidMemoryAccess
+	}
+	key := strings.TrimRight(strings.ReplaceAll(string(k), "\x00", "."), ".")
+	v, ok := vm.read(call, vp, vs)
+	if !ok {
+		return StatusInvalidMemoryAccess
+	}
+	c := vm.active()
+	if c == nil || c.IsRoot() {
+		return StatusBadArgument
+	}
+	if c.Props == nil {
+		c.Props = map[string]string{}
+	}
+	c.Props[key] = string(v)
+	return StatusOK
+}
+
+var propertyFuncs = []hostFunc{
+	{"proxy_get_property", sig(4), one, func(ctx context.Context, _ api.Module, s []uint64) {
+		s[0] = uint64(vmOf(ctx, "proxy_get_property").ProxyGetProperty(u32(s[0]), u32(s[1]), u32(s[2]), u32(s[3])))
+	}},
+	{"proxy_set_property", sig(4), one, func(ctx context.Context, _ api.Module, s []uint64) {
+		s[0] = uint64(vmOf(ctx, "proxy_set_property").ProxySetProperty(u32(s[0]), u32(s[1]), u32(s[2]), u32(s[3])))
+	}},
+}

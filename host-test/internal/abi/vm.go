@@ -1,0 +1,588 @@
+package abi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/tetratelabs/wazero"
+	"github.com/tetratelabs/wazero/api"
+)
+
+// Env is what every VM of one host shares: the clock, randomness, log sink,
+// stats store and the strictness setting.
+type Env struct {
+	// Now is the clock behind proxy_get_current_time_nanoseconds and WASI
+	// clock_time_get (virtual unless the host runs in real time).
+	Now func() time.Time
+	// Random fills p for WASI random_get (seeded or crypto, chosen by the
+	// host; it must be safe for concurrent use).
+	Random func(p []byte)
+	// LogLevel answers proxy_get_log_level; lower levels are dropped.
+	LogLevel LogLevel
+	// Log receives every kept guest log.
+	Log func(LogEntry)
+	// Metrics is the stats store shared by all VMs, as Envoy's.
+	Metrics *Metrics
+	// Strict makes ABI misuse trap the VM with the call and the state instead
+	// of answering an error status.
+	Strict bool
+	// Properties answers proxy_get_property paths that are not per stream.
+	Properties PropertyDefaults
+}
+
+// Phase is where a stream context is in Envoy's filter chain. The header and
+// body access windows derive from it.
+type Phase int
+
+// Stream phases, in Envoy's order.
+const (
+	PhaseCreated Phase = iota
+	PhaseRequestHeaders
+	PhaseRequestBody
+	PhaseRequestTrailers
+	PhaseUpstream
+	PhaseResponseHeaders
+	PhaseResponseBody
+	PhaseResponseTrailers
+	PhaseLog
+	PhaseEnded
+)
+
+var phaseNames = [...]string{"created", "request_headers", "request_body", "request_trailers",
+	"upstream", "response_headers", "response_body", "response_trailers", "log", "ended"}
+
+func (p Phase) String() string { return phaseNames[p] }
+
+// LocalReply is a proxy_send_local_response request, applied by the host
+// once the callback returned (as Envoy's Context::sendLocalResponse defers).
+type LocalReply struct {
+	Status     int
+	Body       []byte
+	Headers    [][2]string
+	Details    string
+	GRPCStatus int32
+}
+
+// Context is one proxy-wasm context: a root (plugin) context or a stream
+// context whose Root is the root named as its parent.
+type Context struct {
+	ID   uint32
+	Root *Context // nil for a root context
+
+	// Root context state.
+	PluginConfig []byte
+	TickPeriod   time.Duration
+	NextTick     time.Time
+	Streams      int  // live stream contexts with this parent
+	Retiring     bool // replaced by a newer root; proxy_on_done pending or answered false
+	DoneCalled   bool // the guest called proxy_done while retiring
+
+	// Stream context state, driven by the host.
+	Phase     Phase
+	Paused    bool
+	Maps      [4]*HeaderMap // by MapType
+	Bodies    [2][]byte     // by BufferType (request, response)
+	Props     map[string]string
+	Continue  bool        // proxy_continue_* requested during the last VM call
+	Close     bool        // proxy_close_stream requested
+	Reply     *LocalReply // proxy_send_local_response requested
+	Callbacks []string
+
+	configuring  bool // PluginConfiguration buffer visible (proxy_on_configure)
+	awaitingDone bool // retiring root whose proxy_on_done answered false
+}
+
+// IsRoot reports whether c is a root (plugin) context.
+func (c *Context) IsRoot() bool { return c.Root == nil }
+
+func (c *Context) rootOf() *Context {
+	if c.Root != nil {
+		return c.Root
+	}
+	return c
+}
+
+func (c *Context) describe() string {
+	if c == nil {
+		return "no context (VM start-up)"
+	}
+	if c.IsRoot() {
+		return fmt.Sprintf("root context %d", c.ID)
+	}
+	return fmt.Sprintf("stream context %d (root %d), phase %s, paused=%t", c.ID, c.Root.ID, c.Phase, c.Paused)
+}
+
+// TrapError is a guest trap (or a strict-mode misuse turned into one): the
+// callback, the context and wazero's error, which carries the wasm stack.
+type TrapError struct {
+	Worker    int
+	Callback  string
+	ContextID uint32
+	Err       error
+}
+
+func (e *TrapError) Error() string {
+	return fmt.Sprintf("worker %d: trap in %s (context %d): %v", e.Worker, e.Callback, e.ContextID, e.Err)
+}
+
+func (e *TrapError) Unwrap() error { return e.Err }
+
+// MisuseError is strict mode's report of ABI misuse: the hostcall and the
+// state it was made in.
+type MisuseError struct {
+	Call  string
+	State string
+	Msg   string
+}
+
+func (e *MisuseError) Error() string {
+	return fmt.Sprintf("ABI misuse: %s: %s [%s]", e.Call, e.Msg, e.State)
+}
+
+type restriction int
+
+const (
+	restrictNone restriction = iota
+	restrictStart
+	restrictAlloc
+)
+
+// VM is one module instance (an Envoy worker's Wasm VM) with its context
+// registry. It is not safe for concurrent use: the host holds one lock per VM.
+type VM struct {
+	env    *Env
+	Worker int
+	mod    api.Module
+	mem    api.Memory
+	ctx    context.Context
+	fn     callbacks
+
+	contexts  map[uint32]*Context
+	nextID    uint32
+	cur       *Context // the context of the running callback
+	effective uint32   // proxy_set_effective_context, reset at every callback
+	restrict  restriction
+	callback  string // running callback, for error messages
+	stopped   bool   // a local reply was sent during this call (stopNextIteration)
+	pending   []*Context
+	deletes   []*Context // retiring roots whose proxy_done was accepted
+
+	vmConfig   []byte
+	vmStarting bool
+	metricIDs  []*metric
+	hostCalls  atomic.Uint64
+	stack      [8]uint64
+	allocStk   [1]uint64
+	pairsBuf   []byte
+
+	// Failed is the trap that killed this VM, nil while healthy.
+	Failed error
+}
+
+type callbacks struct {
+	malloc                                                                api.Function
+	contextCreate, vmStart, configure, tick, done, log, delete            api.Function
+	reqHeaders, reqBody, reqTrailers, respHeaders, respBody, respTrailers api.Function
+}
+
+type vmKey struct{}
+
+// CheckModule refuses a module Envoy would refuse at load: no
+// proxy_abi_version_* export, or a version this host does not speak
+// (cpp-host src/wasm.cc: "Missing or unknown Proxy-Wasm ABI version").
+func CheckModule(m wazero.CompiledModule) error {
+	exports := m.ExportedFunctions()
+	switch {
+	case exports["proxy_abi_version_0_2_1"] != nil, exports["proxy_abi_version_0_2_0"] != nil:
+	case exports["proxy_abi_version_0_1_0"] != nil:
+		return errors.New("module exports proxy_abi_version_0_1_0: this host speaks ABI 0.2.x only")
+	default:
+		return errors.New("missing or unknown Proxy-Wasm ABI version: module exports no proxy_abi_version_0_2_1")
+	}
+	return nil
+}
+
+// NewVM instantiates the compiled module and starts it as cpp-host's
+// WasmBase::startVm does: _initialize then main (or __main_void) for a WASI
+// reactor, else _start, with only logging and WASI allowed.
+func NewVM(ctx context.Context, rt wazero.Runtime, m wazero.CompiledModule, env *Env, worker int, vmConfig []byte) (*VM, error) {
+	vm := &VM{env: env, Worker: worker, contexts: map[uint32]*Context{}, nextID: 1,
+		vmConfig: append([]byte(nil), vmConfig...)}
+	vm.ctx = context.WithValue(ctx, vmKey{}, vm)
+	mod, err := rt.InstantiateModule(vm.ctx, m, wazero.NewModuleConfig().WithName("").WithStartFunctions())
+	if err != nil {
+		return nil, fmt.Errorf("instantiate module: %w", err)
+	}
+	vm.mod = mod
+	vm.mem = mod.Memory()
+	if vm.mem == nil {
+		return nil, errors.New("module exports no memory")
+	}
+	f := mod.ExportedFunction
+	vm.fn = callbacks{
+		malloc:        f("proxy_on_memory_allocate"),
+		contextCreate: f("proxy_on_context_create"),
+		vmStart:       f("proxy_on_vm_start"),
+		configure:     f("proxy_on_configure"),
+		tick:          f("proxy_on_tick"),
+		done:          f("proxy_on_done"),
+		log:           f("proxy_on_log"),
+		delete:        f("proxy_on_delete"),
+		reqHeaders:    f("proxy_on_request_headers"),
+		reqBody:       f("proxy_on_request_body"),
+		reqTrailers:   f("proxy_on_request_trailers"),
+		respHeaders:   f("proxy_on_response_headers"),
+		respBody:      f("proxy_on_response_body"),
+		respTrailers:  f("proxy_on_response_trailers"),
+	}
+	if vm.fn.malloc == nil {
+		// cpp-host falls back to an exported malloc.
+		vm.fn.malloc = f("malloc")
+	}
+	vm.restrict = restrictStart
+	defer func() { vm.restrict = restrictNone }()
+	switch {
+	case f("_initialize") != nil:
+		if _, err := vm.call(nil, "_initialize", f("_initialize")); err != nil {
+			return vm, err
+		}
+		if mainFn := f("main"); mainFn != nil {
+			if _, err := vm.call(nil, "main", mainFn, 0, 0); err != nil {
+				return vm, err
+			}
+		} else if mv := f("__main_void"); mv != nil {
+			if _, err := vm.call(nil, "__main_void", mv); err != nil {
+				return vm, err
+			}
+		}
+	case f("_start") != nil:
+		if _, err := vm.call(nil, "_start", f("_start")); err != nil {
+			return vm, err
+		}
+	}
+	return vm, nil
+}
+
+// Close releases the module instance.
+func (vm *VM) Close(ctx context.Context) error { return vm.mod.Close(ctx) }
+
+// HostCalls is the number of hostcalls the guest made so far.
+func (vm *VM) HostCalls() uint64 { return vm.hostCalls.Load() }
+
+// MemorySize is the guest's linear memory size in bytes.
+func (vm *VM) MemorySize() uint32 { return vm.mem.Size() }
+
+// Context returns the live context with that id, or nil.
+func (vm *VM) Context(id uint32) *Context { return vm.contexts[id] }
+
+// call runs one guest export with c as the current context. The effective
+// context resets at every callback, as cpp-host's thread-local
+// effective_context_id_ does when Envoy enters the VM.
+func (vm *VM) call(c *Context, name string, fn api.Function, args ...uint64) (uint64, error) {
+	if vm.Failed != nil {
+		return 0, vm.Failed
+	}
+	prevCur, prevEff, prevCb := vm.cur, vm.effective, vm.callback
+	vm.cur, vm.effective, vm.callback = c, 0, name
+	copy(vm.stack[:], args)
+	stack := vm.stack[:]
+	err := fn.CallWithStack(vm.ctx, stack)
+	vm.cur, vm.effective, vm.callback = prevCur, prevEff, prevCb
+	if err != nil {
+		var id uint32
+		if c != nil {
+			id = c.ID
+		}
+		vm.Failed = &TrapError{Worker: vm.Worker, Callback: name, ContextID: id, Err: err}
+		return 0, vm.Failed
+	}
+	return stack[0], nil
+}
+
+// active is cpp-host's contextOrEffectiveContext: the effective context if
+// one was set and still exists, else the callback's own context.
+func (vm *VM) active() *Context {
+	if vm.effective != 0 {
+		if c := vm.contexts[vm.effective]; c != nil {
+			return c
+		}
+	}
+	return vm.cur
+}
+
+// misuse reports ABI misuse. In strict mode it panics, which wazero turns
+// into a trap of the running callback carrying the call and the state; in
+// lenient mode it returns so the hostcall can answer an error status.
+func (vm *VM) misuse(call, format string, args ...any) {
+	if !vm.env.Strict {
+		return
+	}
+	state := vm.active().describe()
+	if vm.callback != "" {
+		state += ", in " + vm.callback
+	}
+	panic(&MisuseError{Call: call, State: state, Msg: fmt.Sprintf(format, args...)})
+}
+
+// TakePending returns the contexts that asked for a continue, close or local
+// reply during the last VM calls, for the host to apply now that the call
+// returned (cpp-host/Envoy defer these until after the VM call).
+func (vm *VM) TakePending() []*Context {
+	p := vm.pending
+	vm.pending = vm.pending[:0:0]
+	return p
+}
+
+func (vm *VM) markPending(c *Context) {
+	for _, p := range vm.pending {
+		if p == c {
+			return
+		}
+	}
+	vm.pending = append(vm.pending, c)
+}
+
+// Roots returns the live root contexts, oldest first.
+func (vm *VM) Roots() []*Context {
+	var roots []*Context
+	for id := uint32(1); id < vm.nextID; id++ {
+		if c := vm.contexts[id]; c != nil && c.IsRoot() {
+			roots = append(roots, c)
+		}
+	}
+	return roots
+}
+
+// NewRoot creates a root context and starts it as cpp-host's WasmBase::start
+// and ContextBase::onStart/onConfigure do: proxy_on_context_create(id, 0),
+// proxy_on_vm_start with the VM configuration, then proxy_on_configure with
+// the plugin configuration. ok is false when the guest refused.
+func (vm *VM) NewRoot(pluginConfig []byte) (root *Context, ok bool, why string, err error) {
+	root = &Context{ID: vm.nextID, PluginConfig: append([]byte(nil), pluginConfig...)}
+	vm.nextID++
+	vm.contexts[root.ID] = root
+	if vm.fn.contextCreate != nil {
+		if _, err := vm.call(root, "proxy_on_context_create", vm.fn.contextCreate, uint64(root.ID), 0); err != nil {
+			return root, false, "trap", err
+		}
+	}
+	if vm.fn.vmStart != nil {
+		vm.vmStarting = true
+		r, err := vm.call(root, "proxy_on_vm_start", vm.fn.vmStart, uint64(root.ID), uint64(len(vm.vmConfig)))
+		vm.vmStarting = false
+		if err != nil {
+			return root, false, "trap", err
+		}
+		if uint32(r) == 0 {
+			return root, false, "proxy_on_vm_start returned false", nil
+		}
+	}
+	if vm.fn.configure != nil {
+		root.configuring = true
+		r, err := vm.call(root, "proxy_on_configure", vm.fn.configure, uint64(root.ID), uint64(len(root.PluginConfig)))
+		root.configuring = false
+		if err != nil {
+			return root, false, "trap", err
+		}
+		if uint32(r) == 0 {
+			return root, false, "proxy_on_configure returned false", nil
+		}
+	}
+	return root, true, "", nil
+}
+
+// DropRoot removes a root context that was refused or retired, calling
+// proxy_on_done and proxy_on_delete unless the VM failed.
+func (vm *VM) DropRoot(root *Context) {
+	if vm.Failed == nil {
+		if _, err := vm.OnDone(root); err == nil {
+			_ = vm.OnDelete(root)
+		}
+	}
+	delete(vm.contexts, root.ID)
+}
+
+// NewStream creates a stream context under root and calls
+// proxy_on_context_create(id, root).
+func (vm *VM) NewStream(root *Context, reqHeaders [][2]string, props map[string]string) (*Context, error) {
+	c := &Context{ID: vm.nextID, Root: root, Props: props}
+	vm.nextID++
+	c.Maps[MapRequestHeaders] = &HeaderMap{Pairs: reqHeaders}
+	vm.contexts[c.ID] = c
+	root.Streams++
+	if vm.fn.contextCreate != nil {
+		c.Callbacks = append(c.Callbacks, "proxy_on_context_create")
+		if _, err := vm.call(c, "proxy_on_context_create", vm.fn.contextCreate, uint64(c.ID), uint64(root.ID)); err != nil {
+			return c, err
+		}
+	}
+	return c, nil
+}
+
+func (vm *VM) streamCall(c *Context, name string, fn api.Function, headers bool, args ...uint64) (Action, error) {
+	c.Callbacks = append(c.Callbacks, name)
+	if fn == nil {
+		return ActionContinue, nil
+	}
+	vm.stopped = false
+	r, err := vm.call(c, name, fn, args...)
+	stopped := vm.stopped
+	vm.stopped = false
+	if err != nil {
+		return ActionContinue, err
+	}
+	return toAction(headers, r, stopped), nil
+}
+
+func b2u(b bool) uint64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// OnRequestHeaders calls proxy_on_request_headers.
+func (vm *VM) OnRequestHeaders(c *Context, endOfStream bool) (Action, error) {
+	c.Phase = PhaseRequestHeaders
+	return vm.streamCall(c, "proxy_on_request_headers", vm.fn.reqHeaders, true,
+		uint64(c.ID), uint64(len(c.Maps[MapRequestHeaders].Pairs)), b2u(endOfStream))
+}
+
+// OnRequestBody calls proxy_on_request_body with the whole body.
+func (vm *VM) OnRequestBody(c *Context, endOfStream bool) (Action, error) {
+	c.Phase = PhaseRequestBody
+	return vm.streamCall(c, "proxy_on_request_body", vm.fn.reqBody, false,
+		uint64(c.ID), uint64(len(c.Bodies[BufferRequestBody])), b2u(endOfStream))
+}
+
+// OnRequestTrailers calls proxy_on_request_trailers.
+func (vm *VM) OnRequestTrailers(c *Context) (Action, error) {
+	c.Phase = PhaseRequestTrailers
+	return vm.streamCall(c, "proxy_on_request_trailers", vm.fn.reqTrailers, false,
+		uint64(c.ID), uint64(len(c.Maps[MapRequestTrailers].Pairs)))
+}
+
+// OnResponseHeaders calls proxy_on_response_headers.
+func (vm *VM) OnResponseHeaders(c *Context, endOfStream bool) (Action, error) {
+	c.Phase = PhaseResponseHeaders
+	return vm.streamCall(c, "proxy_on_response_headers", vm.fn.respHeaders, true,
+		uint64(c.ID), uint64(len(c.Maps[MapResponseHeaders].Pairs)), b2u(endOfStream))
+}
+
+// OnResponseBody calls proxy_on_response_body with the whole body.
+func (vm *VM) OnResponseBody(c *Context, endOfStream bool) (Action, error) {
+	c.Phase = PhaseResponseBody
+	return vm.streamCall(c, "proxy_on_response_body", vm.fn.respBody, false,
+		uint64(c.ID), uint64(len(c.Bodies[BufferResponseBody])), b2u(endOfStream))
+}
+
+// OnResponseTrailers calls proxy_on_response_trailers.
+func (vm *VM) OnResponseTrailers(c *Context) (Action, error) {
+	c.Phase = PhaseResponseTrailers
+	return vm.streamCall(c, "proxy_on_response_trailers", vm.fn.respTrailers, false,
+		uint64(c.ID), uint64(len(c.Maps[MapResponseTrailers].Pairs)))
+}
+
+// EndStream ends a stream as Envoy does: proxy_on_log, proxy_on_done,
+// proxy_on_delete, then forgets the context. On a failed VM the calls are
+// skipped (cpp-host checks isFailed first).
+func (vm *VM) EndStream(c *Context) error {
+	if c.Phase == PhaseEnded {
+		return nil
+	}
+	c.Paused = false
+	c.Phase = PhaseLog
+	var err error
+	if vm.Failed == nil && vm.fn.log != nil {
+		c.Callbacks = append(c.Callbacks, "proxy_on_log")
+		_, err = vm.call(c, "proxy_on_log", vm.fn.log, uint64(c.ID))
+	}
+	c.Phase = PhaseEnded
+	if err == nil {
+		_, err = vm.OnDone(c)
+	}
+	if err == nil {
+		err = vm.OnDelete(c)
+	}
+	delete(vm.contexts, c.ID)
+	c.Root.Streams--
+	return err
+}
+
+// OnDone calls proxy_on_done; a missing export answers true, as in cpp-host.
+func (vm *VM) OnDone(c *Context) (bool, error) {
+	if vm.Failed != nil || vm.fn.done == nil {
+		return true, nil
+	}
+	c.Callbacks = append(c.Callbacks, "proxy_on_done")
+	r, err := vm.call(c, "proxy_on_done", vm.fn.done, uint64(c.ID))
+	return uint32(r) != 0, err
+}
+
+// OnDelete calls proxy_on_delete.
+func (vm *VM) OnDelete(c *Context) error {
+	if vm.Failed != nil || vm.fn.delete == nil {
+		return nil
+	}
+	c.Callbacks = append(c.Callbacks, "proxy_on_delete")
+	_, err := vm.call(c, "proxy_on_delete", vm.fn.delete, uint64(c.ID))
+	return err
+}
+
+// OnTick calls proxy_on_tick on a root context.
+func (vm *VM) OnTick(root *Context) error {
+	if vm.Failed != nil || vm.fn.tick == nil {
+		return nil
+	}
+	_, err := vm.call(root, "proxy_on_tick", vm.fn.tick, uint64(root.ID))
+	return err
+}
+
+// Retire marks a root replaced by a newer one (Envoy ECDS push).
+func (vm *VM) Retire(root *Context) { root.Retiring = true }
+
+// FinishRetired calls proxy_on_done on retiring roots whose streams drained
+// and deletes those that answered true or called proxy_done. It returns the
+// roots deleted.
+func (vm *VM) FinishRetired() (deleted []*Context, err error) {
+	for _, r := range vm.Roots() {
+		if !r.Retiring || r.Streams > 0 {
+			continue
+		}
+		if r.DoneCalled {
+			deleted = append(deleted, r)
+			continue
+		}
+		if r.awaitingDone { // proxy_on_done answered false; wait for proxy_done
+			continue
+		}
+		ok, e := vm.OnDone(r)
+		if e != nil {
+			return deleted, e
+		}
+		r.awaitingDone = !ok
+		if ok {
+			deleted = append(deleted, r)
+		}
+	}
+	for _, r := range deleted {
+		r.TickPeriod = 0
+		if e := vm.OnDelete(r); e != nil && err == nil {
+			err = e
+		}
+		delete(vm.contexts, r.ID)
+	}
+	return deleted, err
+}
+
+func hostName(module, name string) string {
+	var b strings.Builder
+	b.WriteString(module)
+	b.WriteByte('.')
+	b.WriteString(name)
+	return b.String()
+}

@@ -1,0 +1,571 @@
+package hosttest
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/nedry-chaos/nedry/host-test/internal/abi"
+)
+
+type stage int
+
+const (
+	stageRequestHeaders stage = iota
+	stageRequestBody
+	stageRequestTrailers
+	stageUpstream
+	stageWaitUpstream
+	stageResponseHeaders
+	stageResponseBody
+	stageResponseTrailers
+	stageEnd
+	stageDone
+)
+
+// Stream is one HTTP exchange in progress.
+type Stream struct {
+	h   *Host
+	w   *worker
+	c   *abi.Context // nil when the stream bypasses the VM (fail open)
+	req Request
+	id  uint32
+
+	stage           stage
+	local           bool // answering with a local reply
+	paused          bool
+	pausedAt        time.Time
+	upstream        *Response
+	upstreamHeaders [][2]string // request headers of a stream that bypasses the VM
+	res             Result
+	done            chan struct{}
+	isDone          bool
+}
+
+// ID is the stream's context id (0 when it bypassed a failed VM).
+func (s *Stream) ID() uint32 { return s.id }
+
+// Paused reports whether the plugin holds the stream.
+func (s *Stream) Paused() bool {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	return s.paused
+}
+
+// Done reports whether the stream ended.
+func (s *Stream) Done() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Result is the outcome; valid once Done.
+func (s *Stream) Result() Result {
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	return s.res
+}
+
+// Wait blocks until the stream ends or ctx is done (RealTime mode; in
+// virtual mode only Advance can end a paused stream).
+func (s *Stream) Wait(ctx context.Context) (Result, error) {
+	select {
+	case <-s.done:
+		return s.Result(), nil
+	case <-ctx.Done():
+		return Result{}, ctx.Err()
+	}
+}
+
+// Reset resets the stream from the client side now, e.g. while a delay
+// holds it.
+func (s *Stream) Reset() { s.reset("client") }
+
+func (s *Stream) reset(by string) {
+	s.w.mu.Lock()
+	if !s.isDone {
+		s.resetLocked(by)
+	}
+	s.w.mu.Unlock()
+}
+
+// Start runs the request's callbacks until the stream pauses, ends or waits
+// for its upstream (virtual mode calls the upstream before returning).
+func (h *Host) Start(req Request) *Stream {
+	w := h.pick(&req)
+	s := &Stream{h: h, w: w, req: req, done: make(chan struct{})}
+	s.res.Upstream = nil
+	headers := normalizeRequestHeaders(req.Headers)
+	props := make(map[string]string, len(req.Properties))
+	for k, v := range req.Properties {
+		props[k] = v
+	}
+	h.active.Add(1)
+	w.mu.Lock()
+	if w.vm.Failed != nil && h.opts.FailurePolicy == FailReload {
+		if err := h.startWorker(w); err != nil {
+			h.recordTrap(err)
+		}
+	}
+	switch {
+	case w.vm.Failed != nil && h.opts.FailurePolicy == FailOpen:
+		s.c = nil
+		s.upstreamHeaders = headers
+	case w.vm.Failed != nil:
+		s.c = nil
+		s.upstreamHeaders = headers
+		s.failClosed()
+	default:
+		c, err := w.vm.NewStream(w.root, headers, props)
+		s.c, s.id = c, c.ID
+		w.streams[c.ID] = s
+		if err != nil {
+			s.trapped(err)
+		}
+	}
+	if !s.isDone {
+		s.drive()
+	}
+	w.mu.Unlock()
+	h.flush(w)
+	return s
+}
+
+func normalizeRequestHeaders(in [][2]string) [][2]string {
+	out := make([][2]string, 0, len(in)+4)
+	have := map[string]bool{}
+	for _, kv := range in {
+		k := strings.ToLower(kv[0])
+		have[k] = true
+		out = append(out, [2]string{k, kv[1]})
+	}
+	defaults := [][2]string{{":method", "GET"}, {":path", "/"}, {":authority", "example.com"}, {":scheme", "http"}}
+	var pseudo [][2]string
+	for _, d := range defaults {
+		if !have[d[0]] {
+			pseudo = append(pseudo, d)
+		}
+	}
+	return append(pseudo, out...)
+}
+
+// vmTrapped marks w's VM failed (cpp-host: the VM fails as a whole).
+func (h *Host) vmTrapped(w *worker, err error) {
+	h.recordTrap(err)
+}
+
+// trapped handles a trap on s's own callback: the VM is failed and the
+// stream follows the failure policy, as cpp-host's CHECK_FAIL after a call.
+func (s *Stream) trapped(err error) {
+	s.h.vmTrapped(s.w, err)
+	s.res.Trap = err
+	if s.h.opts.FailurePolicy == FailOpen {
+		return // the stream goes on untouched, without further callbacks
+	}
+	s.failClosed()
+}
+
+// failClosed answers like Envoy's failStream: 503, details
+// wasm_fail_stream; gRPC requests get grpc-status 14 (UNAVAILABLE).
+func (s *Stream) failClosed() {
+	s.stage = stageEnd
+	reply := &abi.LocalReply{Status: 503, Details: "wasm_fail_stream", GRPCStatus: -1}
+	if isGRPC(s.requestHeaders()) {
+		reply.GRPCStatus = 14
+	}
+	s.res.LocalReply = toLocalReply(reply)
+	status, headers, body := localReplyResponse(reply)
+	s.res.Response = &Response{Status: status, Headers: headers, Body: body}
+	s.end()
+}
+
+func (s *Stream) requestHeaders() [][2]string {
+	if s.c != nil {
+		return s.c.Maps[abi.MapRequestHeaders].Pairs
+	}
+	return s.upstreamHeaders
+}
+
+func (s *Stream) vmOK() bool { return s.c != nil && s.w.vm.Failed == nil }
+
+// drive runs callbacks until the stream pauses, ends or needs its upstream.
+// Holds w.mu.
+func (s *Stream) drive() {
+	vm := s.w.vm
+	for !s.isDone && !s.paused {
+		var act abi.Action
+		var err error
+		called := s.vmOK()
+		switch s.stage {
+		case stageRequestHeaders:
+			s.stage = stageRequestBody
+			if called {
+				act, err = vm.OnRequestHeaders(s.c, len(s.req.Body) == 0 && len(s.req.Trailers) == 0)
+			}
+			if s.after(act, err, called) {
+				return
+			}
+			if s.req.ResetAt == ResetAfterRequestHeaders {
+				s.resetLocked("client")
+				return
+			}
+		case stageRequestBody:
+			s.stage = stageRequestTrailers
+			if len(s.req.Body) == 0 {
+				continue
+			}
+			if called {
+				s.c.Bodies[abi.BufferRequestBody] = append([]byte(nil), s.req.Body...)
+				act, err = vm.OnRequestBody(s.c, len(s.req.Trailers) == 0)
+			}
+			if s.after(act, err, called) {
+				return
+			}
+		case stageRequestTrailers:
+			s.stage = stageUpstream
+			if len(s.req.Trailers) == 0 {
+				continue
+			}
+			if called {
+				s.c.Maps[abi.MapRequestTrailers] = &abi.HeaderMap{Pairs: lowerPairs(s.req.Trailers)}
+				act, err = vm.OnRequestTrailers(s.c)
+			}
+			if s.after(act, err, called) {
+				return
+			}
+		case stageUpstream:
+			s.stage = stageWaitUpstream
+			if s.c != nil {
+				s.c.Phase = abi.PhaseUpstream
+			}
+			up := &UpstreamRequest{Headers: clonePairs(s.requestHeaders()), Body: s.requestBody(), Trailers: s.requestTrailers()}
+			s.res.Upstream = up
+			s.w.queue = append(s.w.queue, s)
+			return
+		case stageWaitUpstream:
+			return
+		case stageResponseHeaders:
+			s.stage = stageResponseBody
+			resp := s.upstream
+			if called && !s.local {
+				s.c.Maps[abi.MapResponseHeaders] = &abi.HeaderMap{Pairs: responsePairs(resp)}
+			}
+			if called {
+				act, err = vm.OnResponseHeaders(s.c, len(resp.Body) == 0 && len(resp.Trailers) == 0)
+			}
+			if s.after(act, err, called) {
+				return
+			}
+			if s.req.ResetAt == ResetAfterResponseHeaders {
+				s.resetLocked("client")
+				return
+			}
+		case stageResponseBody:
+			s.stage = stageResponseTrailers
+			if len(s.upstream.Body) == 0 {
+				continue
+			}
+			if called {
+				s.c.Bodies[abi.BufferResponseBody] = append([]byte(nil), s.upstream.Body...)
+				act, err = vm.OnResponseBody(s.c, len(s.upstream.Trailers) == 0)
+			}
+			if s.after(act, err, called) {
+				return
+			}
+		case stageResponseTrailers:
+			s.stage = stageEnd
+			if len(s.upstream.Trailers) == 0 {
+				continue
+			}
+			if called {
+				s.c.Maps[abi.MapResponseTrailers] = &abi.HeaderMap{Pairs: lowerPairs(s.upstream.Trailers)}
+				act, err = vm.OnResponseTrailers(s.c)
+			}
+			if s.after(act, err, called) {
+				return
+			}
+		case stageEnd:
+			s.finishResponse()
+			s.end()
+			return
+		}
+	}
+}
+
+// after applies a callback's outcome; true means stop driving.
+func (s *Stream) after(act abi.Action, err error, called bool) bool {
+	if !called {
+		return false
+	}
+	if err != nil {
+		s.trapped(err)
+		return true
+	}
+	s.h.applyPending(s.w)
+	if s.isDone {
+		return true
+	}
+	if s.local && s.stage == stageResponseBody && s.c.Reply != nil && s.upstream == nil {
+		return false
+	}
+	if act == abi.ActionPause && !s.local {
+		s.pause()
+		return true
+	}
+	return s.isDone
+}
+
+func (s *Stream) pause() {
+	s.paused = true
+	s.c.Paused = true
+	s.pausedAt = s.h.clock()
+	s.h.paused.Add(1)
+}
+
+func (s *Stream) unpause() {
+	if !s.paused {
+		return
+	}
+	s.paused = false
+	s.c.Paused = false
+	s.res.Held += s.h.clock().Sub(s.pausedAt)
+	s.h.paused.Add(-1)
+}
+
+// applyPending applies the continues, resets and local replies the guest
+// asked for during the VM call that just returned (Envoy defers them until
+// the call returns). Holds w.mu.
+func (h *Host) applyPending(w *worker) {
+	for _, c := range w.vm.TakePending() {
+		s := w.streams[c.ID]
+		if s == nil || s.isDone {
+			continue
+		}
+		switch {
+		case c.Close:
+			c.Close = false
+			s.resetLocked("plugin")
+		case c.Reply != nil && !s.local:
+			s.localReply(c.Reply)
+		case c.Continue:
+			c.Continue = false
+			s.unpause()
+			if s.c.Phase == abi.PhaseRequestHeaders && s.req.ResetAt == ResetAfterRequestHeaders {
+				s.resetLocked("client")
+				continue
+			}
+			s.drive()
+		}
+	}
+}
+
+// localReply starts answering with the plugin's reply, as Envoy's
+// sendLocalReply: the upstream never sees the request (or its response is
+// dropped), and proxy_on_response_headers runs on the reply.
+func (s *Stream) localReply(r *abi.LocalReply) {
+	s.unpause()
+	s.local = true
+	s.res.LocalReply = toLocalReply(r)
+	status, headers, body := localReplyResponse(r)
+	s.upstream = &Response{Status: status, Headers: headers, Body: body}
+	if s.c.Phase <= abi.PhaseUpstream {
+		s.res.Upstream = nil
+	}
+	if s.vmOK() && s.c.Phase < abi.PhaseResponseHeaders {
+		s.c.Maps[abi.MapResponseHeaders] = &abi.HeaderMap{Pairs: responsePairs(s.upstream)}
+		s.stage = stageResponseHeaders
+	} else {
+		// Asked for during the response path: the reply replaces the
+		// response without running the response callbacks again.
+		s.stage = stageEnd
+	}
+	s.drive()
+}
+
+func toLocalReply(r *abi.LocalReply) *LocalReply {
+	return &LocalReply{Status: r.Status, Body: append([]byte(nil), r.Body...), Headers: clonePairs(r.Headers),
+		Details: r.Details, GRPCStatus: r.GRPCStatus}
+}
+
+// localReplyResponse builds what Envoy's sendLocalReply sends: for gRPC, HTTP
+// 200 with content-type application/grpc, grpc-status and the body as
+// grpc-message; otherwise the status with the body as text/plain.
+func localReplyResponse(r *abi.LocalReply) (int, [][2]string, []byte) {
+	var h [][2]string
+	if r.GRPCStatus >= 0 {
+		h = append(h, [2]string{"content-type", "application/grpc"},
+			[2]string{"grpc-status", strconv.Itoa(int(r.GRPCStatus))})
+		if len(r.Body) > 0 {
+			h = append(h, [2]string{"grpc-message", string(r.Body)})
+		}
+		return 200, append(h, lowerPairs(r.Headers)...), nil
+	}
+	if len(r.Body) > 0 {
+		h = append(h, [2]string{"content-length", strconv.Itoa(len(r.Body))}, [2]string{"content-type", "text/plain"})
+	}
+	return r.Status, append(h, lowerPairs(r.Headers)...), append([]byte(nil), r.Body...)
+}
+
+func responsePairs(r *Response) [][2]string {
+	out := make([][2]string, 0, len(r.Headers)+1)
+	out = append(out, [2]string{":status", strconv.Itoa(r.Status)})
+	for _, kv := range r.Headers {
+		if kv[0] == ":status" {
+			continue
+		}
+		out = append(out, [2]string{strings.ToLower(kv[0]), kv[1]})
+	}
+	return out
+}
+
+// finishResponse records what the client received.
+func (s *Stream) finishResponse() {
+	if s.res.Response != nil || s.upstream == nil {
+		return
+	}
+	resp := &Response{Body: s.upstream.Body, Trailers: s.upstream.Trailers}
+	headers := responsePairs(s.upstream)
+	if s.c != nil {
+		if m := s.c.Maps[abi.MapResponseHeaders]; m != nil && !(s.local && s.stage == stageEnd && s.c.Phase < abi.PhaseResponseHeaders) {
+			headers = m.Pairs
+		}
+		if s.c.Bodies[abi.BufferResponseBody] != nil {
+			resp.Body = s.c.Bodies[abi.BufferResponseBody]
+		}
+		if m := s.c.Maps[abi.MapResponseTrailers]; m != nil {
+			resp.Trailers = m.Pairs
+		}
+	}
+	for _, kv := range headers {
+		if kv[0] == ":status" {
+			resp.Status, _ = strconv.Atoi(kv[1])
+			continue
+		}
+		resp.Headers = append(resp.Headers, kv)
+	}
+	if s.local && s.res.LocalReply != nil && resp.Status == 0 {
+		resp.Status = s.upstream.Status
+	}
+	s.res.Response = resp
+}
+
+func (s *Stream) resetLocked(by string) {
+	s.unpause()
+	s.res.Reset = true
+	s.res.ResetBy = by
+	s.res.Response = nil
+	s.stage = stageEnd
+	s.end()
+}
+
+// end finishes the stream: proxy_on_log, proxy_on_done, proxy_on_delete.
+func (s *Stream) end() {
+	if s.isDone {
+		return
+	}
+	s.isDone = true
+	s.stage = stageDone
+	if s.c != nil {
+		if err := s.w.vm.EndStream(s.c); err != nil {
+			s.h.vmTrapped(s.w, err)
+			if s.res.Trap == nil {
+				s.res.Trap = err
+			}
+		}
+		s.res.Callbacks = append([]string(nil), s.c.Callbacks...)
+		delete(s.w.streams, s.c.ID)
+		if s.w.vm.Failed == nil {
+			s.h.finishRetired(s.w)
+		}
+	}
+	s.h.active.Add(-1)
+	close(s.done)
+}
+
+// flush makes the upstream calls queued on w, without holding w.mu, then
+// drives those streams on. RealTime mode makes each call on its own
+// goroutine so a slow upstream never blocks a tick.
+func (h *Host) flush(w *worker) {
+	for {
+		w.mu.Lock()
+		q := w.queue
+		w.queue = nil
+		w.mu.Unlock()
+		if len(q) == 0 {
+			return
+		}
+		for _, s := range q {
+			if h.opts.RealTime {
+				go func(s *Stream) {
+					s.callUpstream()
+					h.flush(w)
+				}(s)
+				continue
+			}
+			s.callUpstream()
+		}
+	}
+}
+
+func (s *Stream) callUpstream() {
+	s.w.mu.Lock()
+	up := s.res.Upstream
+	done := s.isDone
+	s.w.mu.Unlock()
+	if done || up == nil {
+		return
+	}
+	resp, err := s.h.upstreamFor(&s.req)(context.Background(), cloneUpstream(up))
+	if err != nil || resp == nil {
+		resp = &Response{Status: 503, Headers: [][2]string{{"content-type", "text/plain"}},
+			Body: []byte("upstream connect error or disconnect/reset before headers")}
+	}
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	if s.isDone {
+		return
+	}
+	s.upstream = resp
+	s.stage = stageResponseHeaders
+	s.drive()
+}
+
+func (s *Stream) requestBody() []byte {
+	if s.c != nil && s.c.Bodies[abi.BufferRequestBody] != nil {
+		return append([]byte(nil), s.c.Bodies[abi.BufferRequestBody]...)
+	}
+	return append([]byte(nil), s.req.Body...)
+}
+
+func (s *Stream) requestTrailers() [][2]string {
+	if s.c != nil && s.c.Maps[abi.MapRequestTrailers] != nil {
+		return clonePairs(s.c.Maps[abi.MapRequestTrailers].Pairs)
+	}
+	return lowerPairs(s.req.Trailers)
+}
+
+func cloneUpstream(u *UpstreamRequest) *UpstreamRequest {
+	return &UpstreamRequest{Headers: clonePairs(u.Headers), Body: append([]byte(nil), u.Body...), Trailers: clonePairs(u.Trailers)}
+}
+
+func clonePairs(p [][2]string) [][2]string {
+	if p == nil {
+		return nil
+	}
+	return append([][2]string(nil), p...)
+}
+
+func lowerPairs(p [][2]string) [][2]string {
+	if p == nil {
+		return nil
+	}
+	out := make([][2]string, len(p))
+	for i, kv := range p {
+		out[i] = [2]string{strings.ToLower(kv[0]), kv[1]}
+	}
+	return out
+}
