@@ -481,6 +481,10 @@ func TestStatsTags_nedryRule(t *testing.T) {
 		{"wasmcustom.nedry.rule.abort_demo.faults_overflow", "abort_demo", "wasmcustom.nedry.rule.faults_overflow"},
 		// Without the namespace prefix, should an Envoy register it that way.
 		{"nedry.rule.payments.aborts_injected", "payments", "nedry.rule.aborts_injected"},
+		// Under a scope prefix, as a filter delivered by ECDS might be.
+		{"extension_config_discovery.http_filter.nedry.wasmcustom.nedry.rule.payments.aborts_injected", "payments", "extension_config_discovery.http_filter.nedry.wasmcustom.nedry.rule.aborts_injected"},
+		// "nedry.rule." must start a segment.
+		{"wasmcustom.notnedry.rule.payments.aborts_injected", "", "wasmcustom.notnedry.rule.payments.aborts_injected"},
 		// Global metrics carry no rule tag.
 		{"wasmcustom.nedry.errors", "", "wasmcustom.nedry.errors"},
 		{"wasmcustom.nedry.config_rejected", "", "wasmcustom.nedry.config_rejected"},
