@@ -91,7 +91,10 @@ func refusal(err error) []string {
 			continue
 		}
 		seen[l.Message] = true
-		lines = append(lines, strings.TrimRight(l.Message, "\n"))
+		// The filter prefixes its lines with "nedry: "; every line nedry
+		// prints already starts with that.
+		msg := strings.TrimPrefix(strings.TrimRight(l.Message, "\n"), "nedry: ")
+		lines = append(lines, msg)
 	}
 	if pe.Trap != nil {
 		lines = append(lines, "trap: "+pe.Trap.Error())

@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -224,4 +225,13 @@ func contains(t testing.TB, what, s, want string) {
 	if !strings.Contains(s, want) {
 		t.Fatalf("%s: want it to contain %q, have:\n%s", what, want, s)
 	}
+}
+
+func mustURL(t testing.TB, s string) *url.URL {
+	t.Helper()
+	u, err := url.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return u
 }

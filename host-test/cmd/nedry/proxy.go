@@ -161,7 +161,10 @@ func writeResponse(w http.ResponseWriter, resp *hosttest.Response) {
 			}
 		case strings.HasPrefix(k, ":"), hopByHop[k], k == "content-length":
 		default:
-			out[k] = append(out[k], kv[1])
+			// Canonical keys, or net/http would not see content-type and
+			// would add a sniffed second one.
+			ck := http.CanonicalHeaderKey(k)
+			out[ck] = append(out[ck], kv[1])
 		}
 	}
 	if status < 200 || status > 599 {
@@ -175,7 +178,8 @@ func writeResponse(w http.ResponseWriter, resp *hosttest.Response) {
 	w.WriteHeader(status)
 	_, _ = w.Write(resp.Body)
 	for _, kv := range resp.Trailers {
-		out[http.TrailerPrefix+kv[0]] = append(out[http.TrailerPrefix+kv[0]], kv[1])
+		k := http.TrailerPrefix + http.CanonicalHeaderKey(kv[0])
+		out[k] = append(out[k], kv[1])
 	}
 }
 

@@ -1,0 +1,185 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	hosttest "github.com/nedry-chaos/nedry/host-test"
+)
+
+// runCmd runs the command in process with a bounded context.
+func runCmd(t *testing.T, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var o, e bytes.Buffer
+	code = run(ctx, args, &o, &e)
+	return code, o.String(), e.String()
+}
+
+func TestCheck(t *testing.T) {
+	wasm := wasmFile(t)
+	dir := t.TempDir()
+	valid := writeFile(t, dir, "valid.json", `{"rules": [{"name": "a", "abort": {"percent": 10, "http_status": 503}}]}`)
+	invalid := writeFile(t, dir, "invalid.json", `{"rules": [{"name": "a", "abort": {"percent": 10, "http_status": 700}, "abrot": {}}]}`)
+	missing := filepath.Join(dir, "missing.json")
+	tests := []struct {
+		name       string
+		files      []string
+		wantCode   int
+		wantStdout []string
+		wantStderr []string
+	}{
+		{"valid", []string{valid}, 0, []string{valid + ": OK: 1 rule (a: abort 10%)\n"}, nil},
+		{"invalid", []string{invalid}, 1, nil, []string{
+			invalid + ": configuration refused",
+			invalid + ": invalid configuration: rules[0] (a).abort.http_status: must be in [200, 599], got 700",
+			invalid + ": invalid configuration: rules[0] (a).abrot: unknown field",
+		}},
+		{"missing", []string{missing}, 1, nil, []string{missing + ": read config: open " + missing}},
+		{"one bad of two", []string{valid, invalid}, 1, []string{valid + ": OK"}, []string{invalid + ": invalid configuration: rules[0] (a).abort.http_status"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			code, stdout, stderr := runCmd(t, append([]string{"check", "--wasm", wasm}, tc.files...)...)
+			if code != tc.wantCode {
+				t.Fatalf("exit status %d, want %d; stdout:\n%s\nstderr:\n%s", code, tc.wantCode, stdout, stderr)
+			}
+			for _, w := range tc.wantStdout {
+				contains(t, "stdout", stdout, w)
+			}
+			for _, w := range tc.wantStderr {
+				contains(t, "stderr", stderr, w)
+			}
+			if tc.wantCode == 0 && stderr != "" {
+				t.Fatalf("stderr of a valid check: %s", stderr)
+			}
+		})
+	}
+	if code, _, stderr := runCmd(t, "check", "--wasm", wasm); code != 2 || !strings.Contains(stderr, "no configuration files given") {
+		t.Fatalf("no files: have %d %q, want 2", code, stderr)
+	}
+	if code, _, stderr := runCmd(t, "check", "--wasm", filepath.Join(dir, "nope.wasm"), valid); code != 1 || !strings.Contains(stderr, "run make build") {
+		t.Fatalf("missing wasm: have %d %q, want 1 and run make build", code, stderr)
+	}
+}
+
+// TestCheck_examples runs nedry check on every shipped example, as a user
+// would before pushing one.
+func TestCheck_examples(t *testing.T) {
+	files, err := filepath.Glob(hosttest.RepoPath("examples", "*.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no examples/*.json found (%v)", err)
+	}
+	code, stdout, stderr := runCmd(t, append([]string{"check", "--wasm", wasmFile(t)}, files...)...)
+	if code != 0 || strings.Count(stdout, ": OK: ") != len(files) {
+		t.Fatalf("exit status %d; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
+	}
+}
+
+// ecdsConfig returns the version and plugin configuration an ECDS file
+// carries, failing if it does not have the shape Envoy reads.
+func ecdsConfig(t *testing.T, path string) (version, cfg string, wasm map[string]any) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		VersionInfo string `json:"version_info"`
+		TypeURL     string `json:"type_url"`
+		Resources   []struct {
+			Type        string `json:"@type"`
+			Name        string `json:"name"`
+			TypedConfig struct {
+				Type   string         `json:"@type"`
+				Config map[string]any `json:"config"`
+			} `json:"typed_config"`
+		} `json:"resources"`
+	}
+	js, err := yaml.YAMLToJSON(b)
+	if err == nil {
+		err = json.Unmarshal(js, &doc)
+	}
+	if err != nil || len(doc.Resources) != 1 {
+		t.Fatalf("%s: %v, %d resources:\n%s", path, err, len(doc.Resources), b)
+	}
+	r := doc.Resources[0]
+	if r.Type != typeTypedExtensionConfig || r.Name != "nedry" || r.TypedConfig.Type != typeWasm || doc.TypeURL != typeTypedExtensionConfig {
+		t.Fatalf("%s: unexpected shape:\n%s", path, b)
+	}
+	c, _ := r.TypedConfig.Config["configuration"].(map[string]any)
+	if c["@type"] != "type.googleapis.com/google.protobuf.StringValue" {
+		t.Fatalf("%s: configuration is not a StringValue:\n%s", path, b)
+	}
+	v, _ := c["value"].(string)
+	return doc.VersionInfo, v, r.TypedConfig.Config
+}
+
+func TestPush(t *testing.T) {
+	wasm := wasmFile(t)
+	dir := t.TempDir()
+	const cfgText = `{"rules": [{"name": "p", "match": {"prefix": "/p"}, "abort": {"percent": 25, "http_status": 503}}]}`
+	cfg := writeFile(t, dir, "new.json", cfgText)
+	shipped, err := os.ReadFile(hosttest.RepoPath("envoy", "ecds", "nedry-filter.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	t.Run("existing file keeps its shape", func(t *testing.T) {
+		ecds := writeFile(t, t.TempDir(), "nedry-filter.yaml", string(shipped))
+		code, stdout, stderr := runCmd(t, "push", "--wasm", wasm, "--config", cfg, "--ecds", ecds)
+		if code != 0 {
+			t.Fatalf("exit status %d; stderr:\n%s", code, stderr)
+		}
+		version, have, w := ecdsConfig(t, ecds)
+		if have != cfgText {
+			t.Fatalf("pushed configuration:\n%s\nwant:\n%s", have, cfgText)
+		}
+		if version != pushVersion([]byte(cfgText)) {
+			t.Fatalf("version_info %q, want %q", version, pushVersion([]byte(cfgText)))
+		}
+		if w["failure_policy"] != "FAIL_OPEN" || w["root_id"] != "nedry" {
+			t.Fatalf("the shipped filter settings were not kept: %v", w)
+		}
+		contains(t, "stdout", stdout, cfg+": OK: 1 rule (p: abort 25%)\npushed to "+ecds+" (version_info "+version+")\n")
+		if tmp, _ := filepath.Glob(filepath.Join(filepath.Dir(ecds), ".*")); len(tmp) != 0 {
+			t.Fatalf("temporary files left behind: %v", tmp)
+		}
+	})
+	t.Run("new file", func(t *testing.T) {
+		ecds := filepath.Join(t.TempDir(), "nedry-filter.yaml")
+		if code, _, stderr := runCmd(t, "push", "--wasm", wasm, "--config", cfg, "--ecds", ecds); code != 0 {
+			t.Fatalf("exit status %d; stderr:\n%s", code, stderr)
+		}
+		_, have, w := ecdsConfig(t, ecds)
+		if have != cfgText {
+			t.Fatalf("pushed configuration:\n%s\nwant:\n%s", have, cfgText)
+		}
+		vm, _ := w["vm_config"].(map[string]any)
+		if vm["runtime"] != "envoy.wasm.runtime.v8" || w["failure_policy"] != "FAIL_OPEN" {
+			t.Fatalf("vm_config %v, failure_policy %v", vm, w["failure_policy"])
+		}
+	})
+	t.Run("refused config leaves the file alone", func(t *testing.T) {
+		ecds := writeFile(t, t.TempDir(), "nedry-filter.yaml", string(shipped))
+		bad := writeFile(t, t.TempDir(), "bad.json", `{"rules": [{"name": "p", "abort": {"percent": 101, "http_status": 503}}]}`)
+		code, _, stderr := runCmd(t, "push", "--wasm", wasm, "--config", bad, "--ecds", ecds)
+		if code != 1 {
+			t.Fatalf("exit status %d, want 1", code)
+		}
+		contains(t, "stderr", stderr, bad+": invalid configuration: rules[0] (p).abort.percent: must be in [0, 100], got 101")
+		contains(t, "stderr", stderr, "not pushed; "+ecds+" unchanged")
+		if after, _ := os.ReadFile(ecds); !bytes.Equal(after, shipped) {
+			t.Fatalf("the ECDS file changed after a refused push:\n%s", after)
+		}
+	})
+}

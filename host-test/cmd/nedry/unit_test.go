@@ -1,0 +1,238 @@
+package main
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	hosttest "github.com/nedry-chaos/nedry/host-test"
+)
+
+func TestParseRoute(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    route
+		wantErr string
+	}{
+		{in: "payments=/pay", want: route{"payments", "/pay"}},
+		{in: " search = /search/ ", want: route{"search", "/search/"}},
+		{in: "all=/", want: route{"all", "/"}},
+		{in: "payments", wantErr: `"payments": want NAME=PREFIX`},
+		{in: "=/pay", wantErr: `"=/pay": empty route name`},
+		{in: "payments=pay", wantErr: `"payments=pay": prefix must start with /, got "pay"`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			have, err := parseRoute(tc.in)
+			if tc.wantErr != "" {
+				if err == nil || err.Error() != tc.wantErr {
+					t.Fatalf("have error %v, want %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil || have != tc.want {
+				t.Fatalf("have %+v, %v, want %+v", have, err, tc.want)
+			}
+		})
+	}
+}
+
+func TestRouteTable_match(t *testing.T) {
+	table := routeTable{{"exact-first", "/pay/refunds"}, {"payments", "/pay"}, {"root", "/api/"}}
+	tests := []struct{ path, want string }{
+		{"/pay/refunds/1", "exact-first"},
+		{"/pay/x", "payments"},
+		{"/payments", "payments"},
+		{"/api/v1", "root"},
+		{"/api", defaultRouteName},
+		{"/", defaultRouteName},
+	}
+	for _, tc := range tests {
+		if have := table.match(tc.path); have != tc.want {
+			t.Errorf("match(%q): have %q, want %q", tc.path, have, tc.want)
+		}
+	}
+	if have := (routeTable{}).match("/x"); have != defaultRouteName {
+		t.Errorf("empty table: have %q, want %q", have, defaultRouteName)
+	}
+}
+
+func TestReadRoutes(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "routes.txt", "# routes\n\npayments=/pay\n  search=/search\n")
+	have, err := readRoutes(good)
+	if want := (routeTable{{"payments", "/pay"}, {"search", "/search"}}); err != nil || !slices.Equal(have, want) {
+		t.Fatalf("have %v, %v, want %v", have, err, want)
+	}
+	bad := writeFile(t, dir, "bad.txt", "payments=/pay\nnope\n=/x\n")
+	_, err = readRoutes(bad)
+	want := bad + `:2: "nope": want NAME=PREFIX` + "\n" + bad + `:3: "=/x": empty route name`
+	if err == nil || err.Error() != want {
+		t.Fatalf("have %v, want every bad line:\n%s", err, want)
+	}
+	if _, err := readRoutes(filepath.Join(dir, "missing")); !os.IsNotExist(err) {
+		t.Fatalf("missing file: have %v", err)
+	}
+}
+
+func TestPromName(t *testing.T) {
+	tests := []struct{ in, name, rule string }{
+		{"nedry.rule.payments.aborts_injected", "nedry_rule_aborts_injected", "payments"},
+		{"nedry.rule.a-b.matched", "nedry_rule_matched", "a-b"},
+		{"nedry.active_faults", "nedry_active_faults", ""},
+		{"nedry.config_rejected", "nedry_config_rejected", ""},
+		{"other-metric.x", "other_metric_x", ""},
+	}
+	for _, tc := range tests {
+		name, rule := promName(tc.in)
+		if name != tc.name || rule != tc.rule {
+			t.Errorf("promName(%q): have %q %q, want %q %q", tc.in, name, rule, tc.name, tc.rule)
+		}
+	}
+}
+
+func TestStatsFormats(t *testing.T) {
+	m := map[string]hosttest.Metric{
+		"nedry.rule.b.aborts_injected": {Type: hosttest.MetricCounter, Value: 2},
+		"nedry.rule.a.aborts_injected": {Type: hosttest.MetricCounter, Value: 5},
+		"nedry.active_faults":          {Type: hosttest.MetricGauge, Value: 1},
+		"nedry.latency":                {Type: hosttest.MetricHistogram, Value: 2, Histogram: []uint64{3, 4}},
+	}
+	wantText := "nedry.active_faults: 1\nnedry.latency: 2\nnedry.rule.a.aborts_injected: 5\nnedry.rule.b.aborts_injected: 2\n"
+	if have := statsText(m); have != wantText {
+		t.Errorf("statsText:\nhave\n%s\nwant\n%s", have, wantText)
+	}
+	wantProm := `# TYPE nedry_active_faults gauge
+nedry_active_faults 1
+# TYPE nedry_latency summary
+nedry_latency_count 2
+nedry_latency_sum 7
+# TYPE nedry_rule_aborts_injected counter
+nedry_rule_aborts_injected{rule="a"} 5
+nedry_rule_aborts_injected{rule="b"} 2
+`
+	if have := statsPrometheus(m); have != wantProm {
+		t.Errorf("statsPrometheus:\nhave\n%s\nwant\n%s", have, wantProm)
+	}
+}
+
+func TestFaultLine(t *testing.T) {
+	m := func(abort, delay, matched int64) map[string]hosttest.Metric {
+		return map[string]hosttest.Metric{
+			"nedry.rule.a.aborts_injected": {Value: abort},
+			"nedry.rule.b.aborts_injected": {Value: abort},
+			"nedry.rule.b.delays_injected": {Value: delay},
+			"nedry.rule.a.matched":         {Value: matched},
+			"nedry.active_faults":          {Value: 99},
+		}
+	}
+	p, pm := faultTotals(m(1, 1, 10))
+	c, cm := faultTotals(m(4, 2, 30))
+	if have, want := faultLine(p, c, cm-pm), "6 aborts, 1 delays (20 requests matched)"; have != want {
+		t.Errorf("have %q, want %q", have, want)
+	}
+	if have := faultLine(c, c, 5); have != "" {
+		t.Errorf("no new faults: have %q, want no line", have)
+	}
+}
+
+func TestSummary(t *testing.T) {
+	tests := []struct{ cfg, want string }{
+		{`{}`, "0 rules"},
+		{`{"rules": [{"name": "a", "abort": {"percent": 10}}]}`, "1 rule (a: abort 10%)"},
+		{`{"enabled": false, "dry_run": true, "rules": [{"name": "a", "delay": {"percent": 1.5}, "reset": {"percent": 2}}, {"name": "b", "corrupt": {}}]}`,
+			"2 rules (a: delay 1.5%+reset 2%, b: corrupt), disabled (enabled: false), dry run"},
+	}
+	for _, tc := range tests {
+		if have := summary([]byte(tc.cfg)); have != tc.want {
+			t.Errorf("summary(%s): have %q, want %q", tc.cfg, have, tc.want)
+		}
+	}
+}
+
+func TestRequestHeaders(t *testing.T) {
+	r := httptest.NewRequest("POST", "http://api.example.com/pay?x=1", nil)
+	r.Header.Set("Connection", "keep-alive")
+	r.Header.Set("X-Request-Id", "abc")
+	r.Header.Add("Accept", "a")
+	r.Header.Add("Accept", "b")
+	have, id := requestHeaders(r)
+	want := [][2]string{
+		{":authority", "api.example.com"}, {":path", "/pay?x=1"}, {":method", "POST"}, {":scheme", "http"},
+		{"accept", "a"}, {"accept", "b"}, {"x-request-id", "abc"},
+	}
+	if id != "abc" || !slices.Equal(have, want) {
+		t.Fatalf("have %q %q, want %q abc", have, id, want)
+	}
+	r.Header.Del("X-Request-Id")
+	have, id = requestHeaders(r)
+	if len(id) != 36 || have[len(have)-1] != [2]string{"x-request-id", id} {
+		t.Fatalf("without x-request-id: have %q %q, want a generated UUID added", have, id)
+	}
+}
+
+func TestWriteResponse(t *testing.T) {
+	tests := []struct {
+		name       string
+		resp       hosttest.Response
+		wantStatus int
+		wantHeader http.Header
+		wantBody   string
+	}{
+		{"plain", hosttest.Response{Status: 201, Headers: [][2]string{{"x-a", "1"}, {"x-a", "2"}, {"content-length", "999"}, {"connection", "close"}}, Body: []byte("hi")},
+			201, http.Header{"X-A": {"1", "2"}, "Content-Length": {"2"}}, "hi"},
+		{"status header wins", hosttest.Response{Status: 200, Headers: [][2]string{{":status", "502"}}},
+			502, http.Header{"Content-Length": {"0"}}, ""},
+		{"invalid status", hosttest.Response{Status: 200, Headers: [][2]string{{":status", "99"}, {"x-a", "1"}}},
+			502, nil, "nedry: invalid response status 99\n"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			w := httptest.NewRecorder()
+			writeResponse(w, &tc.resp)
+			if w.Code != tc.wantStatus || w.Body.String() != tc.wantBody {
+				t.Fatalf("have %d %q, want %d %q", w.Code, w.Body, tc.wantStatus, tc.wantBody)
+			}
+			for k, v := range tc.wantHeader {
+				if !slices.Equal(w.Header()[k], v) {
+					t.Fatalf("header %s: have %q, want %q", k, w.Header()[k], v)
+				}
+			}
+			if tc.wantHeader != nil && len(w.Header()) != len(tc.wantHeader) {
+				t.Fatalf("headers: have %v, want %v", w.Header(), tc.wantHeader)
+			}
+		})
+	}
+}
+
+func TestParseRunFlags(t *testing.T) {
+	tests := []struct {
+		args    []string
+		wantErr string
+	}{
+		{[]string{"--config", "c", "--demo"}, ""},
+		{[]string{"--demo"}, "--config is required"},
+		{[]string{"--config", "c"}, "give exactly one of --upstream URL and --demo"},
+		{[]string{"--config", "c", "--demo", "--upstream", "http://x"}, "give exactly one of --upstream URL and --demo"},
+		{[]string{"--config", "c", "--demo", "--workers", "0"}, "--workers: must be at least 1, got 0"},
+		{[]string{"--config", "c", "--demo", "extra"}, `unexpected argument "extra"`},
+	}
+	for _, tc := range tests {
+		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
+			o, err := parseRunFlags(tc.args, &strings.Builder{})
+			if tc.wantErr == "" {
+				if err != nil || o.workers < 1 || o.workers > 4 || o.listen != "127.0.0.1:10000" || o.admin != "127.0.0.1:9901" {
+					t.Fatalf("have %+v, %v", o, err)
+				}
+				return
+			}
+			if err == nil || err.Error() != tc.wantErr {
+				t.Fatalf("have %v, want %q", err, tc.wantErr)
+			}
+		})
+	}
+}
