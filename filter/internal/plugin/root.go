@@ -4,6 +4,7 @@ import (
 	"errors"
 	"math/rand/v2"
 	"strings"
+	"time"
 
 	"github.com/nedry-chaos/nedry/filter/internal/abi"
 	"github.com/nedry-chaos/nedry/filter/internal/config"
@@ -16,10 +17,7 @@ type root struct {
 	id     uint32
 	plugin *Plugin
 
-	cfg   *config.Config // nil until a configuration was accepted
-	rnd   *fault.Rand
-	stats []ruleStats // by Rule.Index
-	hc    *ruleStats  // header control, when enabled
+	cur *loaded // nil until a configuration was accepted
 
 	queue    fault.DelayQueue
 	paused   map[uint32]*stream // streams in queue, by context id
@@ -78,7 +76,7 @@ func (r *root) OnConfigure(size int) bool {
 		// The runtime seeds this source from WASI random_get at start-up.
 		seed = rand.Uint64()
 	}
-	r.cfg, r.rnd, r.stats, r.hc = cfg, fault.NewRand(seed), stats, hc
+	r.cur = &loaded{cfg: cfg, rnd: fault.NewRand(seed), stats: stats, hc: hc}
 
 	if cfg.Empty() {
 		_ = abi.Log(abi.LogLevelWarn, "nedry: configuration accepted with no rules: "+cfg.Summary())
@@ -94,10 +92,23 @@ func (r *root) reject(msg string) bool {
 	return false
 }
 
-// NewStream creates the context of a stream of this root. The stream keeps
-// the configuration current at its start, even if the root is reconfigured.
+// loaded is one accepted configuration with everything prepared for it.
+// A stream keeps the one current at its start, so a root reconfigured in
+// place never mixes one configuration's rules with another's metric ids.
+type loaded struct {
+	cfg   *config.Config
+	rnd   *fault.Rand
+	stats []ruleStats // by Rule.Index
+	hc    *ruleStats  // header control, when enabled
+}
+
+// NewStream creates the context of a stream of this root.
 func (r *root) NewStream(id uint32) abi.StreamContext {
-	return &stream{id: id, root: r, cfg: r.cfg}
+	s := &stream{id: id, root: r, l: r.cur}
+	if r.cur != nil {
+		s.cfg = r.cur.cfg
+	}
+	return s
 }
 
 // OnTick resumes the streams whose delay is over and stops the tick when
@@ -136,14 +147,14 @@ func (r *root) recoverStream(s *stream) {
 }
 
 // enqueue holds s until due (nanoseconds), starting the tick if needed.
-func (r *root) enqueue(s *stream, due int64) {
+func (r *root) enqueue(s *stream, due int64, tick time.Duration) {
 	r.queue.Push(s.id, due)
 	r.paused[s.id] = s
 	s.queued = true
 	r.plugin.hold()
 	if !r.tickOn {
 		// From a stream callback Envoy sets the tick of the stream's root.
-		if err := abi.SetTickPeriod(r.cfg.Tick); err == nil {
+		if err := abi.SetTickPeriod(tick); err == nil {
 			r.tickOn = true
 		}
 	}

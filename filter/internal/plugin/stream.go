@@ -26,7 +26,8 @@ const responseDetails = "nedry_fault_abort"
 type stream struct {
 	id   uint32
 	root *root
-	cfg  *config.Config
+	l    *loaded        // nil when the root had no configuration
+	cfg  *config.Config // l.cfg
 
 	// The request headers as they arrived, fetched once with
 	// proxy_get_header_map_pairs: they serve the matcher, header control
@@ -43,6 +44,7 @@ type stream struct {
 	localReply   bool // Nedry answered; response callbacks see its reply
 	holdResponse bool // a response-phase delay waits for response headers
 	phase        config.Phase
+	panicAt      uint8 // see selftest.go
 }
 
 // plan is what the stream will inject, from a rule's decision or from
@@ -70,7 +72,7 @@ func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 	s.headers = h
 	cfg := s.cfg
 	var ctl fault.Control
-	if cfg != nil && cfg.Enabled && s.root.hc != nil {
+	if cfg != nil && cfg.Enabled && s.l.hc != nil {
 		ctl = fault.ParseControl(cfg.HeaderControl, s.Header)
 	}
 	// Always, whatever the configuration says: control headers are meant
@@ -79,6 +81,11 @@ func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 	if cfg == nil || !cfg.Enabled {
 		return abi.ActionContinue
 	}
+	if s.l.hc != nil {
+		if s.panicAt = s.requestedPanic(cfg.HeaderControl); s.panicAt == panicRequest {
+			panic(selfTestPanic{})
+		}
+	}
 	if ctl.Any {
 		s.planControl(ctl)
 	} else {
@@ -86,9 +93,9 @@ func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 		if rule == nil {
 			return abi.ActionContinue
 		}
-		st := &s.root.stats[rule.Index]
+		st := &s.l.stats[rule.Index]
 		st.inc(counterMatched)
-		s.planRule(st, fault.Decide(rule, s.root.rnd))
+		s.planRule(st, fault.Decide(rule, s.l.rnd))
 	}
 	return s.start()
 }
@@ -118,7 +125,7 @@ func (s *stream) planRule(st *ruleStats, d fault.Decision) {
 var defaultAbortBody = []byte(config.DefaultAbortBody)
 
 func (s *stream) planControl(ctl fault.Control) {
-	p := plan{stats: s.root.hc, grpcStatus: ctl.GRPCStatus, abortStatus: ctl.AbortStatus, body: defaultAbortBody}
+	p := plan{stats: s.l.hc, grpcStatus: ctl.GRPCStatus, abortStatus: ctl.AbortStatus, body: defaultAbortBody}
 	if ctl.AbortStatus != 0 || ctl.GRPCStatus >= 0 {
 		p.faults |= config.FaultAbort
 		if p.abortStatus == 0 {
@@ -129,7 +136,7 @@ func (s *stream) planControl(ctl fault.Control) {
 		p.faults |= config.FaultDelay
 		p.delay = ctl.Delay
 	}
-	s.root.hc.inc(counterMatched)
+	s.l.hc.inc(counterMatched)
 	s.plan = p
 }
 
@@ -172,7 +179,7 @@ func (s *stream) hold() bool {
 	s.applied |= config.FaultDelay
 	s.logFault("delay")
 	s.phase = p.phase
-	s.root.enqueue(s, now()+int64(p.delay))
+	s.root.enqueue(s, now()+int64(p.delay), s.cfg.Tick)
 	return true
 }
 
@@ -247,12 +254,15 @@ func (s *stream) corrupt(m abi.MapType, ops []config.HeaderOp) {
 		s.applied |= config.FaultCorrupt
 		s.logFault("corrupt")
 	}
-	fault.ApplyOps(ops, headerMap(m), s.root.rnd)
+	fault.ApplyOps(ops, headerMap(m), s.l.rnd)
 }
 
 // resume runs when the stream's delay is over (from the root's tick, with
 // the effective context set to this stream).
 func (s *stream) resume() {
+	if s.panicAt == panicTick {
+		panic(selfTestPanic{})
+	}
 	if s.phase == config.PhaseResponse {
 		s.applyResponse()
 		_ = abi.ContinueStream(abi.StreamTypeHTTPResponse)
@@ -285,6 +295,9 @@ func (s *stream) OnResponseHeaders(int, bool) abi.Action {
 	if s.localReply || s.cfg == nil {
 		return abi.ActionContinue
 	}
+	if s.panicAt == panicResponse {
+		panic(selfTestPanic{})
+	}
 	if s.holdResponse {
 		s.holdResponse = false
 		if s.hold() {
@@ -307,10 +320,13 @@ func (s *stream) applyResponse() {
 
 func (s *stream) OnResponseBody(int, bool) abi.Action { return abi.ActionContinue }
 func (s *stream) OnResponseTrailers(int) abi.Action   { return abi.ActionContinue }
-func (s *stream) OnLog()                              {}
 
-// OnDone drops a stream that ends while paused (client reset, timeout): it
-// leaves the queue and is never resumed.
+// OnLog, OnDone and OnDelete each drop a stream that ends while paused
+// (client reset, timeout): it leaves the queue and is never resumed. Envoy
+// calls all three, in that order; some hosts (the proxy-wasm-go-sdk
+// emulator) only call proxy_on_log, so the first one does the work.
+func (s *stream) OnLog() { s.root.dequeue(s) }
+
 func (s *stream) OnDone() { s.root.dequeue(s) }
 
 func (s *stream) OnDelete() { s.root.dequeue(s) }
