@@ -16,7 +16,8 @@ import (
 
 // Request is the read-only view of a request the matcher needs. The plugin
 // implements it lazily: every accessor may cost a hostcall the first time, so
-// the matcher calls only the accessors some rule needs.
+// the matcher calls only the accessors some rule needs. An accessor may be
+// called more than once per match; implementations cache the value.
 type Request interface {
 	// RouteName is the xds.route_name property.
 	RouteName() string
