@@ -270,6 +270,9 @@ type PushError struct {
 func (e *PushError) Error() string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "configuration refused (%s): %s", e.Stage, e.Reason)
+	if e.Trap != nil {
+		fmt.Fprintf(&b, ": %v", e.Trap)
+	}
 	for _, l := range e.Logs {
 		if l.Level >= LogLevelWarn {
 			fmt.Fprintf(&b, "\n  %s: %s", l.Level, l.Message)

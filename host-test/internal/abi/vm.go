@@ -424,10 +424,10 @@ func (vm *VM) NewStream(root *Context, reqHeaders [][2]string, props map[string]
 }
 
 func (vm *VM) streamCall(c *Context, name string, fn api.Function, headers bool, args ...uint64) (Action, error) {
-	c.Callbacks = append(c.Callbacks, name)
 	if fn == nil {
 		return ActionContinue, nil
 	}
+	c.Callbacks = append(c.Callbacks, name)
 	vm.stopped = false
 	r, err := vm.call(c, name, fn, args...)
 	stopped := vm.stopped

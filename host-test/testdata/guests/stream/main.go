@@ -170,5 +170,15 @@ func onDelete(id uint32) {
 		logf(2, "root deleted "+itoa(int64(id)))
 		delete(roots, id)
 	}
+	// A stream reset while paused must never be resumed: forget it.
+	if root, ok := parents[id]; ok {
+		keep := waiting[root][:0]
+		for _, p := range waiting[root] {
+			if p.id != id {
+				keep = append(keep, p)
+			}
+		}
+		waiting[root] = keep
+	}
 	delete(parents, id)
 }
