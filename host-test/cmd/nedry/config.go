@@ -101,3 +101,66 @@ func refusal(err error) []string {
 	}
 	return lines
 }
+
+// tryCommands suggests one curl command per rule (at most max) that the
+// rule matches, so a --demo user sees each fault right away. Rules whose
+// match nedry cannot turn into a request (a regex, an authority, a
+// cluster) are skipped.
+func tryCommands(cfg []byte, routes routeTable, addr string, max int) []string {
+	var out []string
+	for _, r := range gjson.GetBytes(cfg, "rules").Array() {
+		if len(out) == max {
+			break
+		}
+		m := r.Get("match")
+		if m.Get("regex").Exists() || m.Get("authority").Exists() || m.Get("cluster").Exists() || m.Get("virtual_host").Exists() {
+			continue
+		}
+		path := "/"
+		switch {
+		case m.Get("path").Exists():
+			path = m.Get("path").String()
+		case m.Get("prefix").Exists():
+			path = m.Get("prefix").String()
+		}
+		if rn := m.Get("route_name"); rn.Exists() {
+			found := false
+			for _, rt := range routes {
+				if rt.name == rn.String() {
+					path, found = rt.prefix, true
+					break
+				}
+			}
+			if !found && rn.String() != defaultRouteName {
+				continue
+			}
+		}
+		var b strings.Builder
+		b.WriteString("curl -i")
+		if ms := m.Get("methods").Array(); len(ms) > 0 {
+			b.WriteString(" -X " + ms[0].String())
+		}
+		usable := true
+		m.Get("headers").ForEach(func(_, h gjson.Result) bool {
+			name := h.Get("name").String()
+			switch {
+			case h.Get("invert").Bool():
+			case h.Get("exact").Exists():
+				b.WriteString(" -H '" + name + ": " + h.Get("exact").String() + "'")
+			case h.Get("present").Bool():
+				b.WriteString(" -H '" + name + ": 1'")
+			case h.Get("prefix").Exists():
+				b.WriteString(" -H '" + name + ": " + h.Get("prefix").String() + "'")
+			default:
+				usable = false
+			}
+			return usable
+		})
+		if !usable {
+			continue
+		}
+		b.WriteString(" http://" + addr + path)
+		out = append(out, b.String()+"   # "+r.Get("name").String()+": "+faultKinds(r))
+	}
+	return out
+}

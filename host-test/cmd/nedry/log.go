@@ -94,7 +94,9 @@ func (l *logger) guest(e hosttest.LogEntry) {
 		}
 		l.recent[key] = now
 	}
-	l.write(e.Level, "nedry: wasm "+e.Level.String()+": "+strings.TrimRight(e.Message, "\n"))
+	// The filter starts its lines with "nedry: " too; say it once.
+	msg := strings.TrimPrefix(strings.TrimRight(e.Message, "\n"), "nedry: ")
+	l.write(e.Level, "nedry: wasm "+e.Level.String()+": "+msg)
 }
 
 // captureGuest starts collecting guest logs; the returned function stops

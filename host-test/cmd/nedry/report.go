@@ -12,11 +12,11 @@ import (
 // faultStats are the per-rule counters the filter defines, summed over
 // rules, in the order the summary line lists them.
 var faultStats = []struct{ suffix, label string }{
-	{".aborts_injected", "aborts"},
-	{".delays_injected", "delays"},
-	{".corruptions_injected", "corruptions"},
-	{".resets_injected", "resets"},
-	{".faults_overflow", "overflows"},
+	{".aborts_injected", "abort"},
+	{".delays_injected", "delay"},
+	{".corruptions_injected", "corruption"},
+	{".resets_injected", "reset"},
+	{".faults_overflow", "overflow"},
 }
 
 // faultTotals sums every rule's fault counters by kind, plus matches.
@@ -69,7 +69,11 @@ func faultLine(prev, cur [5]int64, matched int64) string {
 	var parts []string
 	for i, s := range faultStats {
 		if d := cur[i] - prev[i]; d > 0 {
-			parts = append(parts, strconv.FormatInt(d, 10)+" "+s.label)
+			part := strconv.FormatInt(d, 10) + " " + s.label
+			if d > 1 {
+				part += "s"
+			}
+			parts = append(parts, part)
 		}
 	}
 	if len(parts) == 0 {

@@ -243,6 +243,11 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	srv.Protocols.SetUnencryptedHTTP2(true)
 	go func() { errc <- srv.Serve(ln) }()
 	log.infof("listening on http://%s (HTTP/1.1 and h2c)", ln.Addr())
+	if o.demo {
+		for _, c := range tryCommands(cfg, routes, ln.Addr().String(), 6) {
+			log.infof("try: %s", c)
+		}
+	}
 
 	bg, stopBG := context.WithCancel(ctx)
 	defer stopBG()

@@ -132,7 +132,7 @@ func TestFaultLine(t *testing.T) {
 	}
 	p, pm := faultTotals(m(1, 1, 10))
 	c, cm := faultTotals(m(4, 2, 30))
-	if have, want := faultLine(p, c, cm-pm), "6 aborts, 1 delays (20 requests matched)"; have != want {
+	if have, want := faultLine(p, c, cm-pm), "6 aborts, 1 delay (20 requests matched)"; have != want {
 		t.Errorf("have %q, want %q", have, want)
 	}
 	if have := faultLine(c, c, 5); have != "" {
@@ -234,5 +234,24 @@ func TestParseRunFlags(t *testing.T) {
 				t.Fatalf("have %v, want %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+func TestTryCommands(t *testing.T) {
+	cfg := `{"rules": [
+	  {"name": "a", "match": {"prefix": "/abort"}, "abort": {"percent": 100}},
+	  {"name": "r", "match": {"route_name": "payments", "methods": ["POST"]}, "delay": {"percent": 5}},
+	  {"name": "x", "match": {"regex": "^/x$"}, "reset": {"percent": 1}},
+	  {"name": "h", "match": {"headers": [{"name": "x-group", "exact": "beta"}]}, "abort": {"percent": 50}},
+	  {"name": "gone", "match": {"route_name": "unknown"}, "abort": {"percent": 50}}
+	]}`
+	have := tryCommands([]byte(cfg), routeTable{{"payments", "/pay"}}, "127.0.0.1:1", 6)
+	want := []string{
+		"curl -i http://127.0.0.1:1/abort   # a: abort 100%",
+		"curl -i -X POST http://127.0.0.1:1/pay   # r: delay 5%",
+		"curl -i -H 'x-group: beta' http://127.0.0.1:1/   # h: abort 50%",
+	}
+	if !slices.Equal(have, want) {
+		t.Fatalf("have\n%s\nwant\n%s", strings.Join(have, "\n"), strings.Join(want, "\n"))
 	}
 }
