@@ -1,0 +1,94 @@
+package abi
+
+import (
+	"reflect"
+	"testing"
+)
+
+// fakeRoot and fakeStream record the callbacks the registry routes to them.
+type fakeRoot struct {
+	id     uint32
+	calls  *[]string
+	doneOK bool
+}
+
+func (r *fakeRoot) OnVMStart(int) bool   { return true }
+func (r *fakeRoot) OnConfigure(int) bool { return true }
+func (r *fakeRoot) OnTick()              {}
+func (r *fakeRoot) OnDone() bool {
+	*r.calls = append(*r.calls, "root done")
+	return r.doneOK
+}
+func (r *fakeRoot) OnDelete() { *r.calls = append(*r.calls, "root delete") }
+func (r *fakeRoot) NewStream(id uint32) StreamContext {
+	*r.calls = append(*r.calls, "new stream")
+	return &fakeStream{calls: r.calls}
+}
+
+type fakeStream struct{ calls *[]string }
+
+func (s *fakeStream) OnRequestHeaders(int, bool) Action  { return ActionPause }
+func (s *fakeStream) OnRequestBody(int, bool) Action     { return ActionContinue }
+func (s *fakeStream) OnRequestTrailers(int) Action       { return ActionContinue }
+func (s *fakeStream) OnResponseHeaders(int, bool) Action { return ActionContinue }
+func (s *fakeStream) OnResponseBody(int, bool) Action    { return ActionContinue }
+func (s *fakeStream) OnResponseTrailers(int) Action      { return ActionContinue }
+func (s *fakeStream) OnLog()                             { *s.calls = append(*s.calls, "stream log") }
+func (s *fakeStream) OnDone()                            { *s.calls = append(*s.calls, "stream done") }
+func (s *fakeStream) OnDelete()                          { *s.calls = append(*s.calls, "stream delete") }
+
+func TestRegistry_lifecycle(t *testing.T) {
+	var calls []string
+	SetRootFactory(func(id uint32) RootContext { return &fakeRoot{id: id, calls: &calls} })
+	t.Cleanup(func() {
+		SetRootFactory(nil)
+		clear(roots)
+		clear(streams)
+	})
+
+	onContextCreate(1, 0)
+	onContextCreate(5, 0) // a second root in the same VM, as during a push
+	onContextCreate(2, 1)
+	onContextCreate(3, 99) // unknown parent: ignored, never a panic
+	if Root(1) == nil || Root(5) == nil || Root(1) == Root(5) {
+		t.Fatalf("want two distinct roots, have %v and %v", Root(1), Root(5))
+	}
+	if _, ok := streams[3]; ok {
+		t.Fatal("a stream of an unknown root was registered")
+	}
+	onLog(2)
+	if !onDone(2) {
+		t.Fatal("stream proxy_on_done must answer true")
+	}
+	onDelete(2)
+	if _, ok := streams[2]; ok {
+		t.Fatal("stream still registered after proxy_on_delete")
+	}
+	if onDone(1) {
+		t.Fatal("root proxy_on_done must pass on the root's false")
+	}
+	onDelete(1)
+	if Root(1) != nil {
+		t.Fatal("root still registered after proxy_on_delete")
+	}
+	want := []string{"new stream", "stream log", "stream done", "stream delete", "root done", "root delete"}
+	if !reflect.DeepEqual(calls, want) {
+		t.Fatalf("want callbacks %q, have %q", want, calls)
+	}
+}
+
+func TestRegistry_rootCreatedOnDemand(t *testing.T) {
+	n := 0
+	SetRootFactory(func(id uint32) RootContext { n++; return &fakeRoot{id: id, calls: new([]string)} })
+	t.Cleanup(func() {
+		SetRootFactory(nil)
+		clear(roots)
+	})
+	// Envoy may call proxy_on_vm_start / proxy_on_configure for a root it
+	// created before the guest saw proxy_on_context_create.
+	a := rootOrCreate(7)
+	b := rootOrCreate(7)
+	if a == nil || a != b || n != 1 {
+		t.Fatalf("want one root created once, have %v %v after %d creations", a, b, n)
+	}
+}
