@@ -101,7 +101,6 @@ func wantCallbacks(t testing.TB, r hosttest.Result, want ...string) {
 	}
 }
 
-
 func TestFault_grpcAbort(t *testing.T) {
 	tests := []struct {
 		name        string
