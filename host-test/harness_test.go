@@ -586,3 +586,18 @@ func TestNoop_floor(t *testing.T) {
 		t.Fatalf("%+v", r.Response)
 	}
 }
+
+func TestRealTime_waitResumesOnWallClockTicks(t *testing.T) {
+	h := newHost(t, "stream", Options{RealTime: true})
+	s := h.Start(req("x-delay-ms", "20"))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := s.Wait(ctx)
+	if err != nil {
+		t.Fatalf("stream never resumed: %v", err)
+	}
+	mustNoTrap(t, r)
+	if r.Upstream == nil || r.Response.Status != 200 || r.Held < 20*time.Millisecond {
+		t.Fatalf("%+v", r)
+	}
+}

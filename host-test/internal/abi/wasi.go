@@ -3,7 +3,6 @@ package abi
 import (
 	"context"
 	"encoding/binary"
-	"time"
 
 	"github.com/tetratelabs/wazero/api"
 )
@@ -18,18 +17,17 @@ import (
 
 // WASI errno values used by cpp-host.
 const (
-	errnoSuccess  = 0
-	errnoBadf     = 8
-	errnoFault    = 21
-	errnoInval    = 28
-	errnoNoent    = 44
-	errnoNosys    = 52
-	errnoNotsup   = 58
-	errnoNotdir   = 20
-	randomGetMax  = 64 * 1024
-	wasiModule    = "wasi_snapshot_preview1"
-	wasiUnstable  = "wasi_unstable"
-	restrictedMsg = "restricted"
+	errnoSuccess = 0
+	errnoBadf    = 8
+	errnoFault   = 21
+	errnoInval   = 28
+	errnoNoent   = 44
+	errnoNosys   = 52
+	errnoNotsup  = 58
+	errnoNotdir  = 20
+	randomGetMax = 64 * 1024
+	wasiModule   = "wasi_snapshot_preview1"
+	wasiUnstable = "wasi_unstable"
 )
 
 func wasiFn(name string, params []api.ValueType, f func(vm *VM, s []uint64) uint32) hostFunc {
@@ -274,5 +272,3 @@ func zeroTwo(vm *VM, s []uint64) uint32 {
 	}
 	return errnoSuccess
 }
-
-var _ = time.Now
