@@ -67,6 +67,11 @@ type plan struct {
 func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 	h, err := abi.GetHeaderMapPairs(abi.MapTypeHTTPRequestHeaders)
 	if err != nil {
+		// Without the header list, at least the known control headers must
+		// not reach the upstream.
+		for _, name := range knownControlHeaders {
+			_ = abi.RemoveHeaderMapValue(abi.MapTypeHTTPRequestHeaders, name)
+		}
 		return abi.ActionContinue
 	}
 	s.headers = h
@@ -98,6 +103,10 @@ func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 		s.planRule(st, fault.Decide(rule, s.l.rnd))
 	}
 	return s.start()
+}
+
+var knownControlHeaders = [...]string{
+	fault.HeaderAbort, fault.HeaderAbortGRPC, fault.HeaderDelayMS, fault.HeaderSecret, headerPanic,
 }
 
 func (s *stream) stripControlHeaders() {
