@@ -197,14 +197,37 @@ var faultNames = [...]struct {
 }{{FaultDelay, "delay"}, {FaultAbort, "abort"}, {FaultCorrupt, "corrupt"}, {FaultReset, "reset"}}
 
 // Tag returns the response tag for faults f injected by this rule, such as
-// "payments; delay,corrupt", or "" when f is empty. It does not allocate.
+// "payments; delay,corrupt", or "" when f is empty. It does not allocate
+// when f contains only faults the rule configures, which is all Decide can
+// draw.
 func (r *Rule) Tag(f FaultSet) string {
-	return r.tags[f&15]
+	f &= 15
+	if f == 0 || r.tags[f] != "" {
+		return r.tags[f]
+	}
+	return BuildTag(r.Name, f)
 }
 
+// computeTags precomputes the tag of every combination of the rule's own
+// faults; other combinations are built on demand.
 func (r *Rule) computeTags() {
+	var own FaultSet
+	if r.Delay != nil {
+		own |= FaultDelay
+	}
+	if r.Abort != nil {
+		own |= FaultAbort
+	}
+	if r.Corrupt != nil {
+		own |= FaultCorrupt
+	}
+	if r.Reset != nil {
+		own |= FaultReset
+	}
 	for f := FaultSet(1); f < 16; f++ {
-		r.tags[f] = BuildTag(r.Name, f)
+		if f&^own == 0 {
+			r.tags[f] = BuildTag(r.Name, f)
+		}
 	}
 }
 

@@ -175,18 +175,41 @@ func (p *parser) object(path string, v gjson.Result, field func(key, path string
 		p.fail(displayPath(path), "must be an object", v)
 		return false
 	}
-	var seen map[string]bool
+	// Most objects have a handful of keys: a small slice finds repeats
+	// without allocating a map, which only big objects fall back to.
+	var few [16]string
+	seenFew := few[:0]
+	var seenMany map[string]bool
 	v.ForEach(func(k, val gjson.Result) bool {
 		key := k.String()
 		kp := join(path, key)
-		if seen[key] {
+		dup := false
+		if seenMany != nil {
+			dup = seenMany[key]
+			seenMany[key] = true
+		} else {
+			for _, s := range seenFew {
+				if s == key {
+					dup = true
+					break
+				}
+			}
+			if !dup {
+				if len(seenFew) < cap(seenFew) {
+					seenFew = append(seenFew, key)
+				} else {
+					seenMany = make(map[string]bool, 2*len(seenFew))
+					for _, s := range seenFew {
+						seenMany[s] = true
+					}
+					seenMany[key] = true
+				}
+			}
+		}
+		if dup {
 			p.failText(kp, "duplicate field")
 			return true
 		}
-		if seen == nil {
-			seen = map[string]bool{}
-		}
-		seen[key] = true
 		if !field(key, kp, val) {
 			p.failText(kp, "unknown field")
 		}
