@@ -519,3 +519,46 @@ func TestRule_tag(t *testing.T) {
 		t.Fatalf("Tag allocates %v times", n)
 	}
 }
+
+func TestParse_duplicateInBigObject(t *testing.T) {
+	// Past 16 keys the duplicate check switches to a map.
+	have := problems(t, rule(`"abort":{"percent":1,"headers":{`+manyHeaders(20)+`,"x-h3":"2"}}`))
+	want := `rules[0] (p).abort.headers.x-h3: duplicate field`
+	if len(have) != 1 || have[0] != want {
+		t.Fatalf("problems = %q, want %q", have, want)
+	}
+}
+
+func TestConfig_match(t *testing.T) {
+	c, err := Parse([]byte(`{"rules":[
+		{"name":"canary","match":{"headers":[{"name":"x-canary","present":true}]},"reset":{"percent":1}},
+		{"name":"pay-post","match":{"path":"/pay","methods":["POST"]},"abort":{"percent":1}},
+		{"name":"route","match":{"route_name":"r1"},"abort":{"percent":1}},
+		{"name":"api","match":{"prefix":"/api/"},"abort":{"percent":1}},
+		{"name":"v2","match":{"prefix":"/api/v2/","authority":"a.example"},"abort":{"percent":1}},
+		{"name":"all","abort":{"percent":1}}
+	]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		r    fakeRequest
+		want string
+	}{
+		{fakeRequest{path: "/pay", method: "POST", headers: map[string]string{"x-canary": "1"}}, "canary"},
+		{fakeRequest{path: "/pay?x=1", method: "POST"}, "pay-post"},
+		{fakeRequest{path: "/pay", method: "GET", route: "r1"}, "route"},
+		{fakeRequest{path: "/api/v2/x", authority: "a.example"}, "api"},
+		{fakeRequest{path: "/other", route: "r2"}, "all"},
+	}
+	for _, tc := range tests {
+		r := c.Match(&tc.r)
+		if r == nil || r.Name != tc.want {
+			t.Fatalf("Match(%+v) = %v, want %s", tc.r, r, tc.want)
+		}
+	}
+	n := c.Needs()
+	if !n.RouteName || n.VirtualHost || n.Cluster || !n.Path || !n.Method || !n.Authority || len(n.Headers) != 1 || n.Headers[0] != "x-canary" {
+		t.Fatalf("Needs = %+v", n)
+	}
+}
