@@ -430,7 +430,17 @@ func (m headerMap) Get(name string) (string, bool) {
 	return v, err == nil
 }
 
+// Set leaves exactly one value (fault.HeaderMap's contract). Envoy's
+// proxy_replace_header_map_value replaces only the first value on some
+// versions, so repeated headers are removed first. Pseudo-headers are single
+// by construction and only replaced: removing one, even briefly, is not
+// something to ask of a proxy.
 func (m headerMap) Set(name, value string) {
+	if !strings.HasPrefix(name, ":") {
+		_ = abi.RemoveHeaderMapValue(abi.MapType(m), name)
+		_ = abi.AddHeaderMapValue(abi.MapType(m), name, value)
+		return
+	}
 	_ = abi.ReplaceHeaderMapValue(abi.MapType(m), name, value)
 }
 
