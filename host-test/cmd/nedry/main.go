@@ -45,6 +45,8 @@ nedry run: a local chaos proxy
     --routes FILE          a route table file
     --log-level LEVEL      trace, debug, info, warn, error (default info); debug logs
                            every injected fault
+    --failure-policy P     after a guest trap: closed (503 for that VM's requests,
+                           Envoy's default), open (pass untouched) or reload (fresh VM)
     --upstream-timeout D   bound on one upstream exchange (default 30s)
     --max-body BYTES       request and response body limit (default 16777216)
     --watch-interval D     config file poll interval (default 500ms)
@@ -71,6 +73,13 @@ nedry run: a local chaos proxy
   ECDS push: validated in a throw-away VM, then applied to every worker. A
   refused edit prints every error and the previous configuration keeps
   serving; an accepted one prints its summary.
+
+  Output: one line per fact at start-up (wasm, config summary, routes,
+  upstream, admin, listening address; with --demo a curl command per rule
+  that shows its fault), one line per second with the number of faults
+  injected while there are any, each injected fault at --log-level debug, and
+  every error of a refused configuration. Lines at warn and error go to
+  stderr, the rest to stdout.
 
   Admin endpoints:
     /stats              the filter's metrics, "name: value" sorted by name
