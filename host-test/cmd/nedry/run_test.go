@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net"
 	"net/http"
@@ -371,5 +372,33 @@ func waitMetric(t *testing.T, n *nedry, want string) {
 			t.Fatalf("/stats never showed %q; last:\n%s", want, body)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// TestRun_clientGoneDuringDelay: a client that gives up while a delay holds
+// its request resets the stream, as a downstream reset does in Envoy, so the
+// held stream is released at once instead of at the end of the delay.
+func TestRun_clientGoneDuringDelay(t *testing.T) {
+	cfg := writeFile(t, t.TempDir(), "nedry.json", `{"rules": [{"name": "slow", "match": {"prefix": "/slow"}, "delay": {"percent": 100, "fixed": "1h"}}]}`)
+	n := startNedry(t, "--demo", "--config", cfg)
+	ctx, cancel := context.WithCancel(context.Background())
+	errc := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequestWithContext(ctx, "GET", n.url("/slow"), nil)
+		resp, err := client().Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	waitMetric(t, n, "nedry.active_faults: 1\n")
+	cancel()
+	if err := <-errc; !errors.Is(err, context.Canceled) {
+		t.Fatalf("client: have %v, want context.Canceled", err)
+	}
+	waitMetric(t, n, "nedry.active_faults: 0\n")
+	// A one-hour delay must not hold shutdown either.
+	if code := n.stop(t); code != 0 {
+		t.Fatalf("exit status %d, want 0; stderr:\n%s", code, n.stderr)
 	}
 }
