@@ -162,6 +162,7 @@ type VM struct {
 	fn     callbacks
 
 	contexts  map[uint32]*Context
+	roots     []*Context // live root contexts in creation order; kept apart so per-stream work never scans every context id
 	nextID    uint32
 	cur       *Context // the context of the running callback
 	effective uint32   // proxy_set_effective_context, reset at every callback
@@ -348,13 +349,18 @@ func (vm *VM) markPending(c *Context) {
 
 // Roots returns the live root contexts, oldest first.
 func (vm *VM) Roots() []*Context {
-	var roots []*Context
-	for id := uint32(1); id < vm.nextID; id++ {
-		if c := vm.contexts[id]; c != nil && c.IsRoot() {
-			roots = append(roots, c)
+	return append([]*Context(nil), vm.roots...)
+}
+
+// forgetRoot removes a root context from the VM's tables.
+func (vm *VM) forgetRoot(root *Context) {
+	delete(vm.contexts, root.ID)
+	for i, r := range vm.roots {
+		if r == root {
+			vm.roots = append(vm.roots[:i], vm.roots[i+1:]...)
+			break
 		}
 	}
-	return roots
 }
 
 // NewRoot creates a root context and starts it as cpp-host's WasmBase::start
@@ -365,6 +371,7 @@ func (vm *VM) NewRoot(pluginConfig []byte) (root *Context, ok bool, why string, 
 	root = &Context{ID: vm.nextID, PluginConfig: append([]byte(nil), pluginConfig...)}
 	vm.nextID++
 	vm.contexts[root.ID] = root
+	vm.roots = append(vm.roots, root)
 	if vm.fn.contextCreate != nil {
 		if _, err := vm.call(root, "proxy_on_context_create", vm.fn.contextCreate, uint64(root.ID), 0); err != nil {
 			return root, false, "trap", err
@@ -403,7 +410,7 @@ func (vm *VM) DropRoot(root *Context) {
 			_ = vm.OnDelete(root)
 		}
 	}
-	delete(vm.contexts, root.ID)
+	vm.forgetRoot(root)
 }
 
 // NewStream creates a stream context under root and calls
@@ -574,7 +581,7 @@ func (vm *VM) FinishRetired() (deleted []*Context, err error) {
 		if e := vm.OnDelete(r); e != nil && err == nil {
 			err = e
 		}
-		delete(vm.contexts, r.ID)
+		vm.forgetRoot(r)
 	}
 	return deleted, err
 }
