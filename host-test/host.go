@@ -52,6 +52,7 @@ type Host struct {
 	retiredCalls   atomic.Uint64
 
 	stop     chan struct{}
+	tickWake chan struct{} // RealTime: a guest set a tick period
 	stopOnce sync.Once
 	bg       sync.WaitGroup
 }
@@ -95,6 +96,10 @@ func New(ctx context.Context, wasm []byte, opts Options) (*Host, error) {
 		Strict:   !opts.Lenient,
 		Properties: abi.PropertyDefaults{PluginName: opts.PluginName, RootID: opts.RootID,
 			VMID: opts.VMID, NodeID: opts.NodeID, Values: opts.Properties},
+	}
+	if opts.RealTime {
+		h.tickWake = make(chan struct{}, 1)
+		h.env.TickSet = h.wakeTicks
 	}
 	h.rt = wazero.NewRuntimeWithConfig(ctx, wazero.NewRuntimeConfig().WithCompilationCache(opts.Cache))
 	if err := abi.Register(ctx, h.rt); err != nil {
@@ -436,16 +441,33 @@ func (h *Host) Advance(d time.Duration) {
 	}
 }
 
-// tickLoop fires ticks on the wall clock (RealTime mode).
+// wakeTicks tells the real-time tick loop that a tick period changed. It
+// never blocks: one pending wake-up is enough.
+func (h *Host) wakeTicks() {
+	select {
+	case h.tickWake <- struct{}{}:
+	default:
+	}
+}
+
+// idleTickWait bounds how long the real-time tick loop sleeps when no tick is
+// scheduled; a guest setting a period wakes it at once.
+const idleTickWait = time.Second
+
+// tickLoop fires ticks on the wall clock (RealTime mode). It sleeps until the
+// earliest scheduled tick of any root context, or until a guest sets a tick
+// period, so an idle proxy costs nothing and a busy one never takes the
+// worker locks more often than its ticks are due.
 func (h *Host) tickLoop() {
 	defer h.bg.Done()
-	t := time.NewTimer(time.Millisecond)
+	t := time.NewTimer(idleTickWait)
 	defer t.Stop()
 	for {
 		select {
 		case <-h.stop:
 			return
 		case <-t.C:
+		case <-h.tickWake:
 		}
 		for {
 			w, root, at := h.nextTick(time.Now())
@@ -454,7 +476,17 @@ func (h *Host) tickLoop() {
 			}
 			h.fireTick(w, root, at)
 		}
-		t.Reset(time.Millisecond)
+		wait := idleTickWait
+		if _, root, at := h.nextTick(time.Now().Add(idleTickWait)); root != nil {
+			wait = max(time.Until(at), 0)
+		}
+		if !t.Stop() {
+			select {
+			case <-t.C:
+			default:
+			}
+		}
+		t.Reset(wait)
 	}
 }
 

@@ -21,6 +21,9 @@ func (vm *VM) ProxySetTickPeriodMilliseconds(ms uint32) Status {
 	root.TickPeriod = time.Duration(ms) * time.Millisecond
 	if ms != 0 {
 		root.NextTick = vm.env.Now().Add(root.TickPeriod)
+		if vm.env.TickSet != nil {
+			vm.env.TickSet()
+		}
 	}
 	return StatusOK
 }

@@ -32,6 +32,9 @@ type Env struct {
 	Strict bool
 	// Properties answers proxy_get_property paths that are not per stream.
 	Properties PropertyDefaults
+	// TickSet, when set, is called after a guest starts or changes a tick
+	// period, so a real-time host can wake up for it instead of polling.
+	TickSet func()
 }
 
 // Phase is where a stream context is in Envoy's filter chain. The header and
