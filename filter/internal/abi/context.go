@@ -74,6 +74,12 @@ func leave() {
 	}
 }
 
+// Recovered reports a panic recovered while working on contextID inside
+// callback, exactly as the exports do for their own: an error log with the
+// context id and the panic, then the panic hook. The plugin uses it where it
+// recovers closer to the fault (one stream among several resumed by a tick).
+func Recovered(contextID uint32, callback string, v any) { recovered(contextID, callback, v) }
+
 // recovered logs a panic that a callback caught, with the context id, and
 // calls the hook. It must not panic itself: it runs inside a deferred
 // function, and a panic there would trap the VM for every stream on it.

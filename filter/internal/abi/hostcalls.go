@@ -12,6 +12,12 @@ func Log(level LogLevel, msg string) error {
 	return Status(proxyLog(uint32(level), stringData(msg), uint32(len(msg)))).Err()
 }
 
+// LogBytes is Log for a message built in a reusable buffer, so logging on
+// the request path need not allocate a string.
+func LogBytes(level LogLevel, msg []byte) error {
+	return Status(proxyLog(uint32(level), sliceData(msg), uint32(len(msg)))).Err()
+}
+
 // GetLogLevel returns the host's current log level (proxy_get_log_level).
 // Envoy can change it at run time without telling the guest, so callers ask
 // again rather than caching it for long.

@@ -104,7 +104,8 @@ type loaded struct {
 
 // NewStream creates the context of a stream of this root.
 func (r *root) NewStream(id uint32) abi.StreamContext {
-	s := &stream{id: id, root: r, l: r.cur}
+	s := r.plugin.newStream()
+	s.id, s.root, s.l = id, r, r.cur
 	if r.cur != nil {
 		s.cfg = r.cur.cfg
 	}
@@ -140,8 +141,7 @@ func (r *root) resume(id uint32) {
 // the same tick still resume, and lets that stream go on untouched.
 func (r *root) recoverStream(s *stream) {
 	if v := recover(); v != nil {
-		_ = abi.Log(abi.LogLevelError, s.logPrefix()+"recovered panic while resuming stream")
-		r.plugin.CountPanic(s.id)
+		abi.Recovered(s.id, "proxy_on_tick", v)
 		s.failOpen()
 	}
 }

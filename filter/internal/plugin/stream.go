@@ -338,7 +338,11 @@ func (s *stream) OnLog() { s.root.dequeue(s) }
 
 func (s *stream) OnDone() { s.root.dequeue(s) }
 
-func (s *stream) OnDelete() { s.root.dequeue(s) }
+// OnDelete is the last callback of a stream: its context is recycled.
+func (s *stream) OnDelete() {
+	s.root.dequeue(s)
+	s.root.plugin.recycle(s)
+}
 
 // dryRun counts and logs what the plan would inject, and injects nothing.
 func (s *stream) dryRun() {
@@ -359,14 +363,24 @@ func (s *stream) dryRun() {
 			s.logFault(k.name)
 		}
 	}
+	// Nothing is left to inject, at response headers either.
+	p.faults = 0
 }
 
 // logFault logs an injected fault at debug level. It does not ask the host
 // for its level first: proxy_get_log_level is missing from some hosts (the
-// proxy-wasm-go-sdk emulator), and this runs only for injected faults, whose
-// rate the configuration bounds, at the cost of one short concatenation.
+// proxy-wasm-go-sdk emulator, which host-test uses as a second opinion), so
+// the message is instead built without allocating, in the VM's scratch
+// buffer, and only for injected faults, whose rate the configuration bounds.
 func (s *stream) logFault(kind string) {
-	_ = abi.Log(abi.LogLevelDebug, s.logPrefix()+kind+" (stream "+strconv.FormatUint(uint64(s.id), 10)+")")
+	p := s.root.plugin
+	b := append(p.logBuf[:0], s.logPrefix()...)
+	b = append(b, kind...)
+	b = append(b, " (stream "...)
+	b = strconv.AppendUint(b, uint64(s.id), 10)
+	b = append(b, ')')
+	p.logBuf = b
+	_ = abi.LogBytes(abi.LogLevelDebug, b)
 }
 
 func (s *stream) logPrefix() string {
