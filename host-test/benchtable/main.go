@@ -1,0 +1,184 @@
+// Command benchtable prints the benchmarks of host-test (make bench) as a
+// table next to the filter issue's targets, each marked met or missed.
+//
+//	go test -run '^$' -bench . ./host-test/ | tee build/bench.txt
+//	go run ./host-test/benchtable -wasm build/nedry.wasm < build/bench.txt
+//
+// It reads `go test -bench` output on stdin: lines starting with Benchmark,
+// then the iteration count, then value/unit pairs, including the custom
+// metrics the benchmarks report with b.ReportMetric. Lines it does not know
+// are ignored, so the whole test output can be piped in.
+package main
+
+import (
+	"bufio"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// result is one benchmark line: its metrics by unit.
+type result struct {
+	name    string
+	metrics map[string]float64
+}
+
+// procSuffix is the -GOMAXPROCS suffix go test appends to benchmark names.
+var procSuffix = regexp.MustCompile(`-\d+$`)
+
+// parse reads go test -bench output. A benchmark that ran more than once
+// (-count) keeps its last line.
+func parse(r io.Reader) (map[string]result, []string, error) {
+	out := map[string]result{}
+	var order []string
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		if _, err := strconv.Atoi(f[1]); err != nil {
+			continue
+		}
+		res := result{name: procSuffix.ReplaceAllString(f[0], ""), metrics: map[string]float64{}}
+		for i := 2; i+1 < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				break
+			}
+			res.metrics[f[i+1]] = v
+		}
+		if _, seen := out[res.name]; !seen {
+			order = append(order, res.name)
+		}
+		out[res.name] = res
+	}
+	return out, order, sc.Err()
+}
+
+// target is one goal of the filter issue on one metric of one benchmark.
+type target struct {
+	bench, metric string
+	// max is the upper bound; the target is met when value <= max.
+	max  float64
+	goal string
+}
+
+var targets = []target{
+	{"BenchmarkRequest/no_match", "x-floor", 2, "<= 2x floor"},
+	{"BenchmarkRequest/matched_no_fault", "x-floor", 3, "<= 3x floor"},
+	{"BenchmarkRequest/abort", "above-floor-ns", 3000, "<= floor + 3 µs"},
+	// "As fast as a matched one": 10% allowance for measurement noise.
+	{"BenchmarkRequest/delay", "x-matched", 1.1, "pause as fast as matched (<= 1.1x)"},
+	{"BenchmarkRequest/delay_1h", "x-matched", 1.1, "pause as fast as matched (<= 1.1x)"},
+	{"BenchmarkRules/rules_10000", "hit-x-rules_1", 1.5, "<= 1.5x rules_1 (hit)"},
+	{"BenchmarkRules/rules_10000", "miss-x-rules_1", 1.5, "<= 1.5x rules_1 (miss)"},
+	{"BenchmarkConfigure/rules_1000", "configure-ms", 50, "<= 50 ms"},
+	{"BenchmarkInstantiate", "ms/vm", 20, "<= 20 ms"},
+	{"BenchmarkMemory", "growth-B", 0, "flat after 10k (0 B)"},
+	{"BenchmarkMemory", "MiB@end", 16, "<= 16 MiB per VM"},
+	{"BenchmarkTail", "p99.9-µs", 50, "p99.9 <= 50 µs"},
+	{"BenchmarkTail", "max-µs", 5000, "max <= 5 ms"},
+}
+
+// columns are the metrics shown for every benchmark that has them.
+var columns = []string{"ns/req", "floor-ns/req", "x-floor", "above-floor-ns", "hostcalls/req", "mem-B/req", "B/op", "allocs/op"}
+
+func main() {
+	wasm := flag.String("wasm", "", "path of build/nedry.wasm, to add its size against the 3 MiB target")
+	flag.Parse()
+	results, order, err := parse(os.Stdin)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "benchtable: read benchmarks:", err)
+		os.Exit(1)
+	}
+	if len(results) == 0 {
+		fmt.Fprintln(os.Stderr, "benchtable: no benchmark lines on stdin")
+		os.Exit(1)
+	}
+	w := bufio.NewWriter(os.Stdout)
+	defer w.Flush()
+	printTable(w, results, order)
+	fmt.Fprintln(w)
+	missed := printTargets(w, results)
+	if *wasm != "" {
+		fi, err := os.Stat(*wasm)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "benchtable:", err, "(run make build)")
+			os.Exit(1)
+		}
+		const limit = 3 << 20
+		fmt.Fprintf(w, "%-34s %-16s %14d %-30s %s\n", "build/nedry.wasm", "bytes", fi.Size(), "<= 3 MiB", verdict(float64(fi.Size()), limit))
+		if fi.Size() > limit {
+			missed++
+		}
+	}
+	fmt.Fprintf(w, "\n%d target(s) missed\n", missed)
+}
+
+func printTable(w io.Writer, results map[string]result, order []string) {
+	fmt.Fprintf(w, "%-34s", "benchmark")
+	for _, c := range columns {
+		fmt.Fprintf(w, " %14s", c)
+	}
+	fmt.Fprintln(w)
+	for _, name := range order {
+		r := results[name]
+		fmt.Fprintf(w, "%-34s", strings.TrimPrefix(name, "Benchmark"))
+		for _, c := range columns {
+			if v, ok := r.metrics[c]; ok {
+				fmt.Fprintf(w, " %14s", format(v))
+			} else {
+				fmt.Fprintf(w, " %14s", "-")
+			}
+		}
+		fmt.Fprintln(w)
+	}
+}
+
+// printTargets prints one line per target and returns how many were missed.
+// A target whose benchmark did not run is reported as such, not as met.
+func printTargets(w io.Writer, results map[string]result) int {
+	fmt.Fprintf(w, "%-34s %-16s %14s %-30s %s\n", "target", "metric", "measured", "goal", "verdict")
+	missed := 0
+	for _, t := range targets {
+		r, ok := results[t.bench]
+		v, have := r.metrics[t.metric]
+		if !ok || !have {
+			fmt.Fprintf(w, "%-34s %-16s %14s %-30s %s\n", strings.TrimPrefix(t.bench, "Benchmark"), t.metric, "-", t.goal, "not run")
+			continue
+		}
+		if v > t.max {
+			missed++
+		}
+		fmt.Fprintf(w, "%-34s %-16s %14s %-30s %s\n", strings.TrimPrefix(t.bench, "Benchmark"), t.metric, format(v), t.goal, verdict(v, t.max))
+	}
+	return missed
+}
+
+// verdict says met, or missed and by how much relative to the bound.
+func verdict(v, max float64) string {
+	if v <= max {
+		return "met"
+	}
+	if max == 0 {
+		return fmt.Sprintf("MISSED by %s", format(v))
+	}
+	return fmt.Sprintf("MISSED (%.2fx the bound)", v/max)
+}
+
+func format(v float64) string {
+	switch {
+	case v == 0:
+		return "0"
+	case v >= 100 || v <= -100:
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	default:
+		return strconv.FormatFloat(v, 'f', 3, 64)
+	}
+}
