@@ -82,12 +82,12 @@ var targets = []target{
 	{"BenchmarkInstantiate", "ms/vm", 20, "<= 20 ms"},
 	{"BenchmarkMemory", "growth-B", 0, "flat after 10k (0 B)"},
 	{"BenchmarkMemory", "MiB@end", 16, "<= 16 MiB per VM"},
-	{"BenchmarkTail", "p99.9-µs", 50, "p99.9 <= 50 µs"},
-	{"BenchmarkTail", "max-µs", 5000, "max <= 5 ms"},
+	{"BenchmarkTail/nedry", "p99.9-µs", 50, "p99.9 <= 50 µs"},
+	{"BenchmarkTail/nedry", "max-µs", 5000, "max <= 5 ms"},
 }
 
 // columns are the metrics shown for every benchmark that has them.
-var columns = []string{"ns/req", "floor-ns/req", "x-floor", "above-floor-ns", "hostcalls/req", "mem-B/req", "B/op", "allocs/op"}
+var columns = []string{"ns/req", "floor-ns/req", "x-floor", "above-floor-ns", "hostcalls/req", "mem-B/req", "p99.9-µs", "max-µs"}
 
 func main() {
 	wasm := flag.String("wasm", "", "path of build/nedry.wasm, to add its size against the 3 MiB target")

@@ -53,7 +53,7 @@ func TestPrintTargets(t *testing.T) {
 		"Request/no_match                   x-floor                   1.500 <= 2x floor                    met",
 		"MISSED (2.00x the bound)",
 		"MISSED by 65536",
-		"Tail                               p99.9-µs                      - p99.9 <= 50 µs                 not run",
+		"Tail/nedry                         p99.9-µs                      - p99.9 <= 50 µs                 not run",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, b.String())
