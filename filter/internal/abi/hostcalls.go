@@ -96,6 +96,17 @@ func GetHeaderMapPairs(m MapType) (Pairs, error) {
 	return ParsePairs(b)
 }
 
+// GetHeaderMapPairsTransient is GetHeaderMapPairs into a buffer the guest
+// reuses: the result, and every string taken from it, is valid only until
+// the next GetHeaderMapPairsTransient call. Use it for a look at the headers
+// within one callback, and copy anything kept longer.
+func GetHeaderMapPairsTransient(m MapType) (Pairs, error) {
+	scratchArmed = true
+	p, err := GetHeaderMapPairs(m)
+	scratchArmed = false
+	return p, err
+}
+
 // SetHeaderMapPairs replaces map m with pairs (proxy_set_header_map_pairs).
 func SetHeaderMapPairs(m MapType, pairs [][2]string) error {
 	b := AppendPairs(nil, pairs)

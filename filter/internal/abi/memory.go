@@ -18,6 +18,18 @@ import "unsafe"
 // callback clears whatever is left, so nothing accumulates.
 var pinned [][]byte
 
+// scratch is a buffer reused for results the caller consumes within one
+// callback (see GetHeaderMapPairsTransient), so the request path leaves no
+// garbage behind for them. scratchArmed hands it to the next allocation only.
+var (
+	scratch      []byte
+	scratchArmed bool
+)
+
+// maxScratch bounds the reused buffer: a request with huge headers gets a
+// one-off allocation instead of keeping that much memory for good.
+const maxScratch = 64 << 10
+
 // allocate answers proxy_on_memory_allocate. It must not call any proxy_*
 // host function: Envoy allows only proxy_log and a few WASI calls here.
 func allocate(size uint32) uint32 {
@@ -25,6 +37,16 @@ func allocate(size uint32) uint32 {
 		// The ABI reserves 0 for failure; hand out one byte instead.
 		size = 1
 	}
+	if scratchArmed && size <= maxScratch {
+		scratchArmed = false
+		if uint32(cap(scratch)) < size {
+			scratch = make([]byte, max(size, 1024))
+		}
+		buf := scratch[:size:size]
+		pinned = append(pinned, buf)
+		return uint32(uintptr(unsafe.Pointer(&buf[0])))
+	}
+	scratchArmed = false
 	buf := make([]byte, size)
 	pinned = append(pinned, buf)
 	return uint32(uintptr(unsafe.Pointer(&buf[0])))

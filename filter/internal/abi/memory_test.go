@@ -48,3 +48,23 @@ func TestMemory_nestedCallbacks(t *testing.T) {
 		t.Fatalf("outermost leave must drop every pin, %d left", len(pinned))
 	}
 }
+
+func TestMemory_scratchReused(t *testing.T) {
+	mark := pinMark()
+	defer unpin(mark)
+	scratchArmed = true
+	a := allocate(100)
+	b := allocate(100) // only the first allocation of a call is transient
+	scratchArmed = true
+	c := allocate(50)
+	if a != c {
+		t.Fatalf("armed allocations: want the scratch buffer twice, have %#x then %#x", a, c)
+	}
+	if a == b {
+		t.Fatal("an unarmed allocation got the scratch buffer")
+	}
+	scratchArmed = true
+	if d := allocate(maxScratch + 1); d == a || scratchArmed {
+		t.Fatalf("oversized request: want a one-off buffer and the scratch disarmed, have %#x (scratch %#x), armed %v", d, a, scratchArmed)
+	}
+}

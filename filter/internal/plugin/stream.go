@@ -32,7 +32,9 @@ type stream struct {
 	// The request headers as they arrived, fetched once with
 	// proxy_get_header_map_pairs: they serve the matcher, header control
 	// and the removal of x-nedry-* headers without another host call.
+	// Valid during OnRequestHeaders only (a reused buffer).
 	headers abi.Pairs
+	grpc    bool // content-type starts with application/grpc
 	// Properties, fetched on first use.
 	routeName, virtualHost, cluster string
 	fetched                         uint8 // bits: 1 route, 2 vhost, 4 cluster
@@ -65,7 +67,15 @@ type plan struct {
 // OnRequestHeaders removes the x-nedry-* headers, picks the rule, draws its
 // faults and starts carrying them out.
 func (s *stream) OnRequestHeaders(int, bool) abi.Action {
-	h, err := abi.GetHeaderMapPairs(abi.MapTypeHTTPRequestHeaders)
+	a := s.onRequestHeaders()
+	// The header view lives in a buffer the next request reuses: nothing
+	// may read it after this callback.
+	s.headers = abi.Pairs{}
+	return a
+}
+
+func (s *stream) onRequestHeaders() abi.Action {
+	h, err := abi.GetHeaderMapPairsTransient(abi.MapTypeHTTPRequestHeaders)
 	if err != nil {
 		// Without the header list, at least the known control headers must
 		// not reach the upstream.
@@ -75,6 +85,8 @@ func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 		return abi.ActionContinue
 	}
 	s.headers = h
+	ct, _ := h.Get("content-type")
+	s.grpc = strings.HasPrefix(ct, "application/grpc")
 	cfg := s.cfg
 	var ctl fault.Control
 	if cfg != nil && cfg.Enabled && s.l.hc != nil {
@@ -230,7 +242,7 @@ func (s *stream) abort() {
 	s.applied |= config.FaultAbort
 	s.logFault("abort")
 	grpc := int32(-1)
-	if p.grpcStatus >= 0 && s.isGRPC() {
+	if p.grpcStatus >= 0 && s.grpc {
 		grpc = p.grpcStatus
 	}
 	s.localReply = true
@@ -258,11 +270,6 @@ func (s *stream) replyHeaders() []byte {
 	}
 	st.replies[f] = b
 	return b
-}
-
-func (s *stream) isGRPC() bool {
-	ct, _ := s.headers.Get("content-type")
-	return strings.HasPrefix(ct, "application/grpc")
 }
 
 // corrupt applies ops to map m, counting the corruption once per stream.
