@@ -17,6 +17,7 @@ import (
 	"io"
 	"os"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -31,9 +32,10 @@ type result struct {
 var procSuffix = regexp.MustCompile(`-\d+$`)
 
 // parse reads go test -bench output. A benchmark that ran more than once
-// (-count) keeps its last line.
+// (-count) gets the median of each metric, so one run disturbed by the
+// machine does not decide a verdict.
 func parse(r io.Reader) (map[string]result, []string, error) {
-	out := map[string]result{}
+	runs := map[string][]map[string]float64{}
 	var order []string
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
@@ -53,12 +55,36 @@ func parse(r io.Reader) (map[string]result, []string, error) {
 			}
 			res.metrics[f[i+1]] = v
 		}
-		if _, seen := out[res.name]; !seen {
+		if _, seen := runs[res.name]; !seen {
 			order = append(order, res.name)
 		}
-		out[res.name] = res
+		runs[res.name] = append(runs[res.name], res.metrics)
+	}
+	out := make(map[string]result, len(runs))
+	for name, rs := range runs {
+		res := result{name: name, metrics: map[string]float64{}}
+		for unit := range rs[0] {
+			var vs []float64
+			for _, m := range rs {
+				if v, ok := m[unit]; ok {
+					vs = append(vs, v)
+				}
+			}
+			res.metrics[unit] = median(vs)
+		}
+		out[name] = res
 	}
 	return out, order, sc.Err()
+}
+
+// median of vs (the mean of the middle two for an even count).
+func median(vs []float64) float64 {
+	slices.Sort(vs)
+	n := len(vs)
+	if n%2 == 1 {
+		return vs[n/2]
+	}
+	return (vs[n/2-1] + vs[n/2]) / 2
 }
 
 // target is one goal of the filter issue on one metric of one benchmark.
