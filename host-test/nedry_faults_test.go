@@ -173,6 +173,8 @@ func TestFault_delayRequestPhase(t *testing.T) {
 		t.Fatalf("tag: have %q, want %q", have, "d; delay")
 	}
 	wantLogs(t, r, hosttest.LogLevelDebug, fmt.Sprintf("nedry: rule d: delay (stream %d)", s.ID()))
+	wantCallbacks(t, r, "proxy_on_context_create", "proxy_on_request_headers", "proxy_on_response_headers",
+		"proxy_on_response_body", "proxy_on_log", "proxy_on_done", "proxy_on_delete")
 	wantMetrics(t, h, with(ruleMetrics("d"), "nedry.rule.d.matched", 1, "nedry.rule.d.delays_injected", 1))
 	settled(t, h)
 	noTrap(t, h)

@@ -139,7 +139,7 @@ func TestRuntime_headerControl(t *testing.T) {
 			if strings.Contains(tc.name, "rule") {
 				path = "/rule"
 			}
-			r, _ := run(h, get("GET", path, append(tc.headers, "x-nedry-other", "1", "x-keep", "1")...))
+			r, id := run(h, get("GET", path, append(tc.headers, "x-nedry-other", "1", "x-keep", "1")...))
 			if r.Trap != nil {
 				t.Fatalf("trap: %v", r.Trap)
 			}
@@ -166,8 +166,13 @@ func TestRuntime_headerControl(t *testing.T) {
 			if have := r.Header("x-nedry-fault"); have != tc.want.tag {
 				t.Fatalf("tag: have %q, want %q", have, tc.want.tag)
 			}
-			if strings.HasPrefix(tc.want.tag, "header_control") {
+			if kinds, ok := strings.CutPrefix(tc.want.tag, "header_control; "); ok {
 				wantMetrics(t, h, map[string]int64{"nedry.header_control.matched": 1})
+				var logs []string
+				for _, k := range strings.Split(kinds, ",") {
+					logs = append(logs, fmt.Sprintf("nedry: header_control: %s (stream %d)", k, id))
+				}
+				wantLogs(t, r, hosttest.LogLevelDebug, logs...)
 			}
 			settled(t, h)
 		})

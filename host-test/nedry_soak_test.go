@@ -179,6 +179,9 @@ func TestSoak(t *testing.T) {
 	wantMetrics(t, h, map[string]int64{"nedry.header_control.matched": int64(controlled)})
 	wantMetrics(t, h, map[string]int64{"nedry.config_rejected": int64(refused), "nedry.errors": 0})
 	for w := range memWarm {
+		if have := h.MemorySize(w); have > 16<<20 {
+			t.Errorf("worker %d guest memory: %d bytes, over the 16 MiB budget per VM", w, have)
+		}
 		if have := h.MemorySize(w); have != memWarm[w] {
 			t.Errorf("worker %d guest memory: %d bytes after %d requests, %d at the end: not flat", w, memWarm[w], warmup, have)
 		}
