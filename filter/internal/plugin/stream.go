@@ -67,12 +67,13 @@ type plan struct {
 // OnRequestHeaders removes the x-nedry-* headers, picks the rule, draws its
 // faults and starts carrying them out.
 func (s *stream) OnRequestHeaders(int, bool) abi.Action {
-	a := s.onRequestHeaders()
 	// The header view lives in a buffer the next request reuses: nothing
-	// may read it after this callback.
-	s.headers = abi.Pairs{}
-	return a
+	// may read it after this callback, even one that panicked.
+	defer s.dropHeaders()
+	return s.onRequestHeaders()
 }
+
+func (s *stream) dropHeaders() { s.headers = abi.Pairs{} }
 
 func (s *stream) onRequestHeaders() abi.Action {
 	h, err := abi.GetHeaderMapPairsTransient(abi.MapTypeHTTPRequestHeaders)
