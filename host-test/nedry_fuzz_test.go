@@ -88,8 +88,11 @@ func FuzzConfig(f *testing.F) {
 	for _, s := range seeds {
 		f.Add(s)
 	}
+	// Compiled before fuzzing starts: the fuzzing engine stops a worker
+	// whose input runs for more than 10s, and compiling the module in a
+	// coverage-instrumented binary on a busy machine can take about that.
+	h := fuzzHost(f, "config", "")
 	f.Fuzz(func(t *testing.T, cfg string) {
-		h := fuzzHost(t, "config", "")
 		err := h.Reconfigure([]byte(cfg))
 		if traps := h.Trapped(); len(traps) > 0 {
 			t.Fatalf("config %q trapped the guest: %v", cfg, traps[0])
@@ -195,8 +198,8 @@ func FuzzRequestHeaders(f *testing.F) {
 	f.Add([]byte("x-nedry-delay-ms: 5 \nx-nedry-abort:abc\nx-nedry-panic:nope\nx-nedry-secret:"), "/?q=1", uint8(2), uint16(0))
 	f.Add([]byte("X-A:\x01\x7f\xff\xfe\tvalue \nX-B:\u00e9\u4e16"), "/%00", uint8(0), uint16(0))
 	f.Add([]byte("authorization:Bearer x\ncookie:a=b\nx-b:"+strings.Repeat("v", 5000)), "/api", uint8(50), uint16(8000))
+	h := fuzzHost(f, "headers", fuzzHeadersConfig) // before fuzzing, as in FuzzConfig
 	f.Fuzz(func(t *testing.T, raw []byte, path string, repeat uint8, huge uint16) {
-		h := fuzzHost(t, "headers", fuzzHeadersConfig)
 		p := strings.Map(func(r rune) rune {
 			if r < 0x21 || r > 0x7e {
 				return -1
