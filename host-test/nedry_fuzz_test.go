@@ -2,6 +2,7 @@ package hosttest_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"strings"
 	"sync"
@@ -84,6 +85,7 @@ func FuzzConfig(f *testing.F) {
 		strings.Repeat(`[`, 2000) + strings.Repeat(`]`, 2000),
 		strings.Repeat(`{"a":`, 500) + `1` + strings.Repeat(`}`, 500),
 		`{"rules": [` + strings.Repeat(`{"name": "x", "reset": {"percent": 1}},`, 70) + `{"name": "y"}]}`,
+		"p||body|v|5ms|new", "(|\x00|\u00e9|\r\n|1h|", "[a-z]+|exact|" + strings.Repeat("b", 70000) + "|h|0s|v",
 	}
 	for _, s := range seeds {
 		f.Add(s)
@@ -92,44 +94,74 @@ func FuzzConfig(f *testing.F) {
 	// whose input runs for more than 10s, and compiling the module in a
 	// coverage-instrumented binary on a busy machine can take about that.
 	h := fuzzHost(f, "config", "")
-	f.Fuzz(func(t *testing.T, cfg string) {
-		err := h.Reconfigure([]byte(cfg))
-		if traps := h.Trapped(); len(traps) > 0 {
-			t.Fatalf("config %q trapped the guest: %v", cfg, traps[0])
-		}
-		if err != nil {
-			var pe *hosttest.PushError
-			if !errors.As(err, &pe) {
-				t.Fatalf("config %q: refused with %T %v, want a *PushError", cfg, err, err)
-			}
-			if pe.Trap != nil {
-				t.Fatalf("config %q trapped: %v", cfg, pe.Trap)
-			}
-			named := false
-			for _, l := range logsAt(pe.Logs, hosttest.LogLevelError) {
-				named = named || namesPath(l)
-			}
-			if !named {
-				t.Fatalf("config %q refused without an error line naming a JSON path: %q", cfg, logsAt(pe.Logs, hosttest.LogLevelError))
-			}
-			return
-		}
-		req := get("POST", "/p", "content-type", "application/grpc", "x", "value", "y", "1")
-		req.Properties = map[string]string{"xds.route_name": "r", "xds.virtual_host_name": "v", "xds.cluster_name": "c"}
-		s := h.Start(req)
-		if !s.Done() {
-			h.Advance(3 * time.Hour) // longest delay: 1h fixed + 1h jitter
-		}
-		if !s.Done() {
-			t.Fatalf("config %q: stream still open after 3h of virtual time", cfg)
-		}
-		if r := s.Result(); r.Trap != nil {
-			t.Fatalf("config %q: request trapped: %v", cfg, r.Trap)
-		}
-		if h.PausedStreams() != 0 || h.ActiveStreams() != 0 {
-			t.Fatalf("config %q: %d paused, %d active streams left", cfg, h.PausedStreams(), h.ActiveStreams())
-		}
+	f.Fuzz(func(t *testing.T, raw string) {
+		// The fuzzer cannot see coverage inside the guest, so random bytes
+		// rarely make a valid config. Each input is also pushed as the
+		// values of a valid rule's fields, which reach the request path.
+		checkConfigPush(t, h, raw)
+		checkConfigPush(t, h, templated(raw))
 	})
+}
+
+// templated puts the '|'-separated parts of raw into the string fields of
+// a rule that is otherwise valid.
+func templated(raw string) string {
+	parts := strings.SplitN(raw, "|", 6)
+	for len(parts) < 6 {
+		parts = append(parts, "")
+	}
+	q := func(s string) string {
+		b, _ := json.Marshal(s)
+		return string(b)
+	}
+	return `{"seed": 1, "tick": "1ms", "rules": [{"name": "f", "match": {"regex": ` + q("^/"+parts[0]) +
+		`, "headers": [{"name": "x", "exact": ` + q(parts[1]) + `}]},
+		"abort": {"percent": 50, "body": ` + q(parts[2]) + `, "headers": {"x-h": ` + q(parts[3]) + `}},
+		"delay": {"percent": 50, "fixed": ` + q(parts[4]) + `},
+		"corrupt": {"percent": 100, "request": [{"op": "set", "name": "y", "value": ` + q(parts[5]) + `}, {"op": "garble", "name": "x"}],
+			"response": [{"op": "append", "name": "z", "value": ` + q(parts[5]) + `}]}}]}`
+}
+
+// checkConfigPush pushes cfg and checks the outcome: no trap; a refusal
+// names a JSON path; an accepted config serves a request to its end.
+func checkConfigPush(t *testing.T, h *hosttest.Host, cfg string) {
+	t.Helper()
+	err := h.Reconfigure([]byte(cfg))
+	if traps := h.Trapped(); len(traps) > 0 {
+		t.Fatalf("config %q trapped the guest: %v", cfg, traps[0])
+	}
+	if err != nil {
+		var pe *hosttest.PushError
+		if !errors.As(err, &pe) {
+			t.Fatalf("config %q: refused with %T %v, want a *PushError", cfg, err, err)
+		}
+		if pe.Trap != nil {
+			t.Fatalf("config %q trapped: %v", cfg, pe.Trap)
+		}
+		named := false
+		for _, l := range logsAt(pe.Logs, hosttest.LogLevelError) {
+			named = named || namesPath(l)
+		}
+		if !named {
+			t.Fatalf("config %q refused without an error line naming a JSON path: %q", cfg, logsAt(pe.Logs, hosttest.LogLevelError))
+		}
+		return
+	}
+	req := get("POST", "/p", "content-type", "application/grpc", "x", "", "y", "1")
+	req.Properties = map[string]string{"xds.route_name": "r", "xds.virtual_host_name": "v", "xds.cluster_name": "c"}
+	s := h.Start(req)
+	if !s.Done() {
+		h.Advance(3 * time.Hour) // longest delay: 1h fixed + 1h jitter
+	}
+	if !s.Done() {
+		t.Fatalf("config %q: stream still open after 3h of virtual time", cfg)
+	}
+	if r := s.Result(); r.Trap != nil {
+		t.Fatalf("config %q: request trapped: %v", cfg, r.Trap)
+	}
+	if h.PausedStreams() != 0 || h.ActiveStreams() != 0 {
+		t.Fatalf("config %q: %d paused, %d active streams left", cfg, h.PausedStreams(), h.ActiveStreams())
+	}
 }
 
 // fuzzHeadersConfig reads, matches, controls and corrupts the headers the
