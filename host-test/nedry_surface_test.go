@@ -276,11 +276,11 @@ func TestModuleSurface_listsAreDistinct(t *testing.T) {
 
 // surfaceSizeCeiling is the size build/nedry.wasm must stay under. The
 // issue's target is 3 MiB, which standard Go cannot reach here: a wasip1
-// c-shared module that only imports gjson and regexp is already 3.89 MB
-// (Go runtime, reflection data for regexp/syntax and unicode tables), and
-// the filter was 4,527,237 bytes when this ceiling was set. The ceiling sits
-// about 5% above that so growth is caught; raise it deliberately, in the same
-// commit as the change that needs it.
+// c-shared module that does nothing but use gjson and regexp is already
+// about 3.9 MB (3,920,322 bytes with Go 1.26: the Go runtime, regexp/syntax
+// and the unicode tables), and the filter was 4,536,600 bytes when this
+// ceiling was set. The ceiling sits about 5% above that so growth is caught;
+// raise it deliberately, in the same commit as the change that needs it.
 const surfaceSizeCeiling = 4_750_000
 
 // surfaceSizeTarget is the size target, reported for comparison.
