@@ -48,9 +48,11 @@ test: build guests
 soak: build guests
 	NEDRY_SOAK_REQUESTS=1000000 $(GO) test -count=1 -timeout 60m -run 'Soak' ./host-test/
 
-## bench: benchmarks against the no-op floor guest, printed as a table
+## bench: benchmarks against the no-op floor guest (median of BENCHCOUNT runs), printed as a table
+BENCHCOUNT ?= 3
 bench: build guests
-	$(GO) test -run '^$$' -bench . -benchmem -timeout 60m ./host-test/... | tee $(BUILD)/bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -timeout 60m ./host-test/... | tee $(BUILD)/bench.txt
+	$(GO) run ./host-test/benchtable -wasm $(BUILD)/nedry.wasm < $(BUILD)/bench.txt
 
 ## run: the local chaos proxy with the demo upstream and examples/quickstart.json
 run: build
