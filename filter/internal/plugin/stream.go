@@ -387,10 +387,10 @@ func (s *stream) dryRun() {
 // logFault logs an injected fault at debug level. It does not ask the host
 // for its level first: proxy_get_log_level is missing from some hosts (the
 // proxy-wasm-go-sdk emulator, which host-test uses as a second opinion), so
-// the line is built cheaply instead (one allocation, in a reused buffer),
-// and only for injected faults, whose rate the configuration bounds. The
-// host gets a fresh copy: the emulator keeps the guest's bytes it was given
-// instead of copying them, and a reused buffer would rewrite its old logs.
+// the line is built instead without allocating, in the VM's reused buffer,
+// and only for injected faults, whose rate the configuration bounds. Envoy
+// copies the message; a host that keeps the guest's bytes instead (the
+// emulator does) sees its older fault lines overwritten.
 func (s *stream) logFault(kind string) {
 	p := s.root.plugin
 	b := append(p.logBuf[:0], s.logPrefix()...)
@@ -399,7 +399,7 @@ func (s *stream) logFault(kind string) {
 	b = strconv.AppendUint(b, uint64(s.id), 10)
 	b = append(b, ')')
 	p.logBuf = b
-	_ = abi.Log(abi.LogLevelDebug, string(b))
+	_ = abi.LogBytes(abi.LogLevelDebug, b)
 }
 
 func (s *stream) logPrefix() string {
