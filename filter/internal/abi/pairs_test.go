@@ -110,3 +110,29 @@ func TestStatus_err(t *testing.T) {
 		}
 	}
 }
+
+func TestPairs_noAllocation(t *testing.T) {
+	b := AppendPairs(nil, [][2]string{{":path", "/a"}, {":method", "GET"}, {"x-nedry-abort", "503"}, {"user-agent", "curl"}})
+	allocs := testing.AllocsPerRun(100, func() {
+		p, err := ParsePairs(b)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v, ok := p.Get("user-agent"); !ok || v != "curl" {
+			t.Fatalf("Get(user-agent): have %q %v", v, ok)
+		}
+		p.Each(func(k, v string) bool { return true })
+	})
+	if allocs != 0 {
+		t.Fatalf("parsing and reading pairs: want 0 allocations, have %v", allocs)
+	}
+}
+
+func BenchmarkPairs(b *testing.B) {
+	buf := AppendPairs(nil, [][2]string{{":path", "/a"}, {":method", "GET"}, {":authority", "example.com"}, {"user-agent", "curl"}, {"accept", "*/*"}})
+	b.ReportAllocs()
+	for b.Loop() {
+		p, _ := ParsePairs(buf)
+		p.Get("accept")
+	}
+}
