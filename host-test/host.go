@@ -413,7 +413,7 @@ func (h *Host) fireTick(w *worker, root *abi.Context, at time.Time) {
 	h.applyPending(w)
 	h.finishRetired(w)
 	w.mu.Unlock()
-	h.flush(w)
+	h.flush(w, nil)
 }
 
 // Advance moves the virtual clock forward by d, firing every due tick of

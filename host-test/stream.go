@@ -41,6 +41,7 @@ type Stream struct {
 	res             Result
 	done            chan struct{}
 	isDone          bool
+	ctx             context.Context // bounds the upstream call (Run); nil means none
 }
 
 // ID is the stream's context id (0 when it bypassed a failed VM).
@@ -96,8 +97,28 @@ func (s *Stream) reset(by string) {
 // Start runs the request's callbacks until the stream pauses, ends or waits
 // for its upstream (virtual mode calls the upstream before returning).
 func (h *Host) Start(req Request) *Stream {
+	return h.start(nil, req)
+}
+
+// Run is Start then Wait, for RealTime hosts serving real clients (the
+// nedry proxy). When the stream reaches the upstream straight from its
+// request callbacks, the upstream exchange runs on the calling goroutine
+// instead of a new one, saving a goroutine hand-off per request; a stream
+// resumed later by a tick still calls it from its own goroutine. ctx bounds
+// the upstream exchange too. If ctx ends before the stream does, the stream
+// is reset as a downstream reset is in Envoy, and ctx's error is returned.
+func (h *Host) Run(ctx context.Context, req Request) (Result, error) {
+	s := h.start(ctx, req)
+	res, err := s.Wait(ctx)
+	if err != nil {
+		s.Reset()
+	}
+	return res, err
+}
+
+func (h *Host) start(ctx context.Context, req Request) *Stream {
 	w := h.pick(&req)
-	s := &Stream{h: h, w: w, req: req, done: make(chan struct{})}
+	s := &Stream{h: h, w: w, req: req, done: make(chan struct{}), ctx: ctx}
 	s.res.Upstream = nil
 	headers := normalizeRequestHeaders(req.Headers)
 	props := make(map[string]string, len(req.Properties))
@@ -131,7 +152,7 @@ func (h *Host) Start(req Request) *Stream {
 		s.drive()
 	}
 	w.mu.Unlock()
-	h.flush(w)
+	h.flush(w, s)
 	return s
 }
 
@@ -489,7 +510,11 @@ func (s *Stream) end() {
 // flush makes the upstream calls queued on w, without holding w.mu, then
 // drives those streams on. RealTime mode makes each call on its own
 // goroutine so a slow upstream never blocks a tick.
-func (h *Host) flush(w *worker) {
+//
+// In RealTime mode each upstream exchange runs on a goroutine of its own so a
+// slow upstream never holds up other streams, except own's (the stream the
+// calling goroutine started with Run), which runs right here.
+func (h *Host) flush(w *worker, own *Stream) {
 	for {
 		w.mu.Lock()
 		q := w.queue
@@ -498,15 +523,23 @@ func (h *Host) flush(w *worker) {
 		if len(q) == 0 {
 			return
 		}
+		inline := false
 		for _, s := range q {
-			if h.opts.RealTime {
+			if h.opts.RealTime && (s != own || own.ctx == nil) {
 				go func(s *Stream) {
 					s.callUpstream()
-					h.flush(w)
+					h.flush(w, nil)
 				}(s)
 				continue
 			}
+			if s == own {
+				inline = true
+				continue
+			}
 			s.callUpstream()
+		}
+		if inline {
+			own.callUpstream()
 		}
 	}
 }
@@ -519,7 +552,11 @@ func (s *Stream) callUpstream() {
 	if done || up == nil {
 		return
 	}
-	resp, err := s.h.upstreamFor(&s.req)(context.Background(), cloneUpstream(up))
+	ctx := s.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	resp, err := s.h.upstreamFor(&s.req)(ctx, cloneUpstream(up))
 	if err != nil || resp == nil {
 		resp = &Response{Status: 503, Headers: [][2]string{{"content-type", "text/plain"}},
 			Body: []byte("upstream connect error or disconnect/reset before headers")}

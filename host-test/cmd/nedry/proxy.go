@@ -64,13 +64,11 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		writeResponse(w, resp)
 		return
 	}
-	s := p.host.Start(req)
-	res, err := s.Wait(r.Context())
+	// Run resets the stream when the client goes away (or the server shuts
+	// down hard), so a paused request is dropped as Envoy does on a
+	// downstream reset, and it cancels the upstream exchange too.
+	res, err := p.host.Run(r.Context(), req)
 	if err != nil {
-		// The client is gone (or the server shuts down hard): reset the
-		// stream so a paused request is dropped, as Envoy does on a
-		// downstream reset.
-		s.Reset()
 		return
 	}
 	switch {
