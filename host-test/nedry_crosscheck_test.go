@@ -3,6 +3,8 @@ package hosttest_test
 import (
 	"context"
 	"fmt"
+	"io"
+	"log"
 	"reflect"
 	"slices"
 	"strconv"
@@ -294,6 +296,14 @@ func TestCrossCheck_proxytest(t *testing.T) {
 		t.Fatalf("load filter: %v", err)
 	}
 	ours, h := crossRunHosttest(t, wasm)
+	// proxytest echoes every guest log line through the standard logger;
+	// the scenarios compare outcomes, so keep that out of the test output
+	// unless -v asks for it.
+	if !testing.Verbose() {
+		prev := log.Writer()
+		log.SetOutput(io.Discard)
+		t.Cleanup(func() { log.SetOutput(prev) })
+	}
 	theirs, metric := crossRunProxytest(t, wasm)
 
 	for i, sc := range crossScenarios() {
