@@ -2,6 +2,8 @@
 // configuration, request and response bodies.
 package main
 
+import "github.com/nedry-chaos/nedry/host-test/testdata/guestabi"
+
 const (
 	reqHeaders = 0
 	bodyReq    = 0
@@ -12,56 +14,58 @@ const (
 
 func buffer(t, start, n uint32) (string, uint32, uint32) {
 	var p, s uint32
-	st := proxyGetBufferBytes(t, start, n, &p, &s)
-	return bytesAt(p, s), p, st
+	st := guestabi.ProxyGetBufferBytes(t, start, n, &p, &s)
+	return guestabi.BytesAt(p, s), p, st
 }
 
 //go:wasmexport proxy_on_vm_start
 func onVMStart(root, size uint32) uint32 {
-	held = held[:0]
+	guestabi.Held = guestabi.Held[:0]
 	v, _, _ := buffer(vmConfig, 0, size)
-	logf(2, "vm_config="+v)
+	guestabi.Logf(2, "vm_config="+v)
 	return 1
 }
 
 //go:wasmexport proxy_on_configure
 func onConfigure(root, size uint32) uint32 {
-	held = held[:0]
+	guestabi.Held = guestabi.Held[:0]
 	cfg, _, _ := buffer(pluginCfg, 0, size)
 	if cfg == "refuse" {
-		logf(4, "refusing configuration")
+		guestabi.Logf(4, "refusing configuration")
 		return 0
 	}
-	logf(2, "config="+cfg)
+	guestabi.Logf(2, "config="+cfg)
 	return 1
 }
 
 //go:wasmexport proxy_on_request_headers
 func onRequestHeaders(id, n, eos uint32) uint32 {
-	held = held[:0]
+	guestabi.Held = guestabi.Held[:0]
 	_, _, st := buffer(bodyReq, 0, 10)
-	addHeader(reqHeaders, "x-body-status", itoa(int64(st)))
+	guestabi.AddHeader(reqHeaders, "x-body-status", guestabi.Itoa(int64(st)))
 	_, _, st = buffer(pluginCfg, 0, 10)
-	addHeader(reqHeaders, "x-config-status", itoa(int64(st)))
+	guestabi.AddHeader(reqHeaders, "x-config-status", guestabi.Itoa(int64(st)))
 	return 0
 }
 
 //go:wasmexport proxy_on_request_body
 func onRequestBody(id, n, eos uint32) uint32 {
-	held = held[:0]
+	guestabi.Held = guestabi.Held[:0]
 	body, _, _ := buffer(bodyReq, 0, n)
 	part, _, _ := buffer(bodyReq, 2, 3)
 	past, p, st := buffer(bodyReq, n+5, 10)
-	logf(2, "body="+body+" part="+part+" past="+past+" ptr="+itoa(int64(p))+" status="+itoa(int64(st)))
-	np, ns := ptr("replaced:" + body)
-	proxySetBufferBytes(bodyReq, 0, n, np, ns)
+	guestabi.Logf(2, "body="+body+" part="+part+" past="+past+" ptr="+guestabi.Itoa(int64(p))+" status="+guestabi.Itoa(int64(st)))
+	np, ns := guestabi.Ptr("replaced:" + body)
+	guestabi.ProxySetBufferBytes(bodyReq, 0, n, np, ns)
 	return 0
 }
 
 //go:wasmexport proxy_on_response_body
 func onResponseBody(id, n, eos uint32) uint32 {
-	held = held[:0]
-	ap, as := ptr("+tail")
-	proxySetBufferBytes(bodyResp, n, 0, ap, as)
+	guestabi.Held = guestabi.Held[:0]
+	ap, as := guestabi.Ptr("+tail")
+	guestabi.ProxySetBufferBytes(bodyResp, n, 0, ap, as)
 	return 0
 }
+
+func main() {}

@@ -3,7 +3,10 @@
 // sees (x-result-*) or into response headers.
 package main
 
-import "encoding/binary"
+import (
+	"encoding/binary"
+	"github.com/nedry-chaos/nedry/host-test/testdata/guestabi"
+)
 
 const (
 	reqHeaders  = 0
@@ -14,27 +17,27 @@ var op = map[uint32]string{}
 
 //go:wasmexport proxy_on_request_headers
 func onRequestHeaders(id, n, eos uint32) uint32 {
-	held = held[:0]
-	o, _ := getHeader(reqHeaders, "x-op")
+	guestabi.Held = guestabi.Held[:0]
+	o, _ := guestabi.GetHeader(reqHeaders, "x-op")
 	op[id] = o
 	switch o {
 	case "add":
-		addHeader(reqHeaders, "X-Multi", "2")
+		guestabi.AddHeader(reqHeaders, "X-Multi", "2")
 	case "replace":
-		replaceHeader(reqHeaders, "x-multi", "replaced")
-		replaceHeader(reqHeaders, "x-new", "added")
+		guestabi.ReplaceHeader(reqHeaders, "x-multi", "replaced")
+		guestabi.ReplaceHeader(reqHeaders, "x-new", "added")
 	case "remove":
-		addHeader(reqHeaders, "x-result-remove", itoa(int64(removeHeader(reqHeaders, "x-multi"))))
-		addHeader(reqHeaders, "x-result-remove-missing", itoa(int64(removeHeader(reqHeaders, "x-none"))))
+		guestabi.AddHeader(reqHeaders, "x-result-remove", guestabi.Itoa(int64(guestabi.RemoveHeader(reqHeaders, "x-multi"))))
+		guestabi.AddHeader(reqHeaders, "x-result-remove-missing", guestabi.Itoa(int64(guestabi.RemoveHeader(reqHeaders, "x-none"))))
 	case "missing":
-		_, st := getHeader(reqHeaders, "x-none")
-		addHeader(reqHeaders, "x-result-missing", itoa(int64(st)))
+		_, st := guestabi.GetHeader(reqHeaders, "x-none")
+		guestabi.AddHeader(reqHeaders, "x-result-missing", guestabi.Itoa(int64(st)))
 	case "pairs":
 		var p, s, size uint32
-		proxyGetHeaderMapPairs(reqHeaders, &p, &s)
-		raw := bytesAt(p, s)
+		guestabi.ProxyGetHeaderMapPairs(reqHeaders, &p, &s)
+		raw := guestabi.BytesAt(p, s)
 		count := binary.LittleEndian.Uint32([]byte(raw))
-		proxyGetHeaderMapSize(reqHeaders, &size)
+		guestabi.ProxyGetHeaderMapSize(reqHeaders, &size)
 		// Check the layout: sizes first, then NUL-terminated keys and values.
 		off := 4 + 8*count
 		ok := true
@@ -46,49 +49,51 @@ func onRequestHeaders(id, n, eos uint32) uint32 {
 			}
 			off += ks + 1 + vs + 1
 		}
-		addHeader(reqHeaders, "x-result-count", itoa(int64(count)))
-		addHeader(reqHeaders, "x-result-bytes", itoa(int64(s)))
-		addHeader(reqHeaders, "x-result-size", itoa(int64(size)))
+		guestabi.AddHeader(reqHeaders, "x-result-count", guestabi.Itoa(int64(count)))
+		guestabi.AddHeader(reqHeaders, "x-result-bytes", guestabi.Itoa(int64(s)))
+		guestabi.AddHeader(reqHeaders, "x-result-size", guestabi.Itoa(int64(size)))
 		if ok && off == s {
-			addHeader(reqHeaders, "x-result-layout", "ok")
+			guestabi.AddHeader(reqHeaders, "x-result-layout", "ok")
 		}
 	case "set-pairs":
 		buf := []byte{2, 0, 0, 0, 5, 0, 0, 0, 1, 0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0}
 		buf = append(buf, ":path\x00/\x00a\x00bb\x00"...)
-		held = append(held, buf)
-		p, s := ptr(string(buf))
-		proxySetHeaderMapPairs(reqHeaders, p, s)
+		guestabi.Held = append(guestabi.Held, buf)
+		p, s := guestabi.Ptr(string(buf))
+		guestabi.ProxySetHeaderMapPairs(reqHeaders, p, s)
 	case "bad-bytes":
-		addHeader(reqHeaders, "x-evil", "a\r\nb")
+		guestabi.AddHeader(reqHeaders, "x-evil", "a\r\nb")
 	case "bad-type":
-		kp, ks := ptr("x")
+		kp, ks := guestabi.Ptr("x")
 		var rp, rs uint32
-		st := proxyGetHeaderMapValue(8, kp, ks, &rp, &rs)
-		addHeader(reqHeaders, "x-result-bad-type", itoa(int64(st)))
+		st := guestabi.ProxyGetHeaderMapValue(8, kp, ks, &rp, &rs)
+		guestabi.AddHeader(reqHeaders, "x-result-bad-type", guestabi.Itoa(int64(st)))
 	case "oob":
-		proxyAddHeaderMapValue(reqHeaders, 0xfffffff0, 64, 0, 0)
+		guestabi.ProxyAddHeaderMapValue(reqHeaders, 0xfffffff0, 64, 0, 0)
 	}
 	return 0
 }
 
 //go:wasmexport proxy_on_request_body
 func onRequestBody(id, n, eos uint32) uint32 {
-	held = held[:0]
+	guestabi.Held = guestabi.Held[:0]
 	if op[id] == "write-after-continue" {
-		addHeader(reqHeaders, "x-late", "1")
+		guestabi.AddHeader(reqHeaders, "x-late", "1")
 	}
 	return 0
 }
 
 //go:wasmexport proxy_on_response_headers
 func onResponseHeaders(id, n, eos uint32) uint32 {
-	held = held[:0]
-	_, st := getHeader(reqHeaders, ":path")
-	addHeader(respHeaders, "x-request-map-status", itoa(int64(st)))
-	status, _ := getHeader(respHeaders, ":status")
-	addHeader(respHeaders, "x-seen-status", status)
+	guestabi.Held = guestabi.Held[:0]
+	_, st := guestabi.GetHeader(reqHeaders, ":path")
+	guestabi.AddHeader(respHeaders, "x-request-map-status", guestabi.Itoa(int64(st)))
+	status, _ := guestabi.GetHeader(respHeaders, ":status")
+	guestabi.AddHeader(respHeaders, "x-seen-status", status)
 	return 0
 }
 
 //go:wasmexport proxy_on_delete
 func onDelete(id uint32) { delete(op, id) }
+
+func main() {}

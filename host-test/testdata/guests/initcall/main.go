@@ -3,9 +3,13 @@
 // never start.
 package main
 
+import "github.com/nedry-chaos/nedry/host-test/testdata/guestabi"
+
 func init() {
-	proxySetTickPeriodMilliseconds(100)
+	guestabi.ProxySetTickPeriodMilliseconds(100)
 }
 
 //go:wasmexport proxy_on_configure
 func onConfigure(root, size uint32) uint32 { return 1 }
+
+func main() {}

@@ -2,6 +2,8 @@
 // exports, each doing nothing and answering Continue or true.
 package main
 
+import "github.com/nedry-chaos/nedry/host-test/testdata/guestabi"
+
 //go:wasmexport proxy_on_vm_start
 func onVMStart(root, size uint32) uint32 { return 1 }
 
@@ -9,7 +11,7 @@ func onVMStart(root, size uint32) uint32 { return 1 }
 func onConfigure(root, size uint32) uint32 { return 1 }
 
 //go:wasmexport proxy_on_context_create
-func onContextCreate(id, parent uint32) { held = held[:0] }
+func onContextCreate(id, parent uint32) { guestabi.Held = guestabi.Held[:0] }
 
 //go:wasmexport proxy_on_tick
 func onTick(root uint32) {}
@@ -40,3 +42,5 @@ func onResponseBody(id, n, eos uint32) uint32 { return 0 }
 
 //go:wasmexport proxy_on_response_trailers
 func onResponseTrailers(id, n uint32) uint32 { return 0 }
+
+func main() {}

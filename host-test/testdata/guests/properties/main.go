@@ -3,21 +3,26 @@
 // !<status>) to the request.
 package main
 
-import "strings"
+import (
+	"github.com/nedry-chaos/nedry/host-test/testdata/guestabi"
+	"strings"
+)
 
 //go:wasmexport proxy_on_request_headers
 func onRequestHeaders(id, n, eos uint32) uint32 {
-	held = held[:0]
-	names, _ := getHeader(0, "x-props")
+	guestabi.Held = guestabi.Held[:0]
+	names, _ := guestabi.GetHeader(0, "x-props")
 	for _, name := range strings.Split(names, ",") {
-		pp, ps := ptr(strings.ReplaceAll(name, ".", "\x00"))
+		pp, ps := guestabi.Ptr(strings.ReplaceAll(name, ".", "\x00"))
 		var rp, rs uint32
-		st := proxyGetProperty(pp, ps, &rp, &rs)
-		v := bytesAt(rp, rs)
+		st := guestabi.ProxyGetProperty(pp, ps, &rp, &rs)
+		v := guestabi.BytesAt(rp, rs)
 		if st != 0 {
-			v = "!" + itoa(int64(st))
+			v = "!" + guestabi.Itoa(int64(st))
 		}
-		addHeader(0, "x-prop-"+name, v)
+		guestabi.AddHeader(0, "x-prop-"+name, v)
 	}
 	return 0
 }
+
+func main() {}

@@ -16,6 +16,8 @@
 // from its next tick.
 package main
 
+import "github.com/nedry-chaos/nedry/host-test/testdata/guestabi"
+
 type pending struct {
 	id    uint32
 	due   uint64
@@ -32,7 +34,7 @@ var (
 
 func now() uint64 {
 	var t uint64
-	proxyGetCurrentTimeNanoseconds(&t)
+	guestabi.ProxyGetCurrentTimeNanoseconds(&t)
 	return t
 }
 
@@ -53,16 +55,16 @@ func onContextCreate(id, parent uint32) {
 
 //go:wasmexport proxy_on_configure
 func onConfigure(root, size uint32) uint32 {
-	held = held[:0]
+	guestabi.Held = guestabi.Held[:0]
 	var p, s uint32
-	proxyGetBufferBytes(7, 0, size, &p, &s)
-	roots[root] = bytesAt(p, s)
+	guestabi.ProxyGetBufferBytes(7, 0, size, &p, &s)
+	roots[root] = guestabi.BytesAt(p, s)
 	return 1
 }
 
 func reply(kind string) {
-	dp, ds := ptr("test_reply")
-	bp, bs := ptr("denied")
+	dp, ds := guestabi.Ptr("test_reply")
+	bp, bs := guestabi.Ptr("denied")
 	var grpc uint32 = 0xffffffff // the SDKs pass -1 for a plain reply
 	status := uint32(403)
 	if kind == "grpc" {
@@ -71,40 +73,40 @@ func reply(kind string) {
 	// One extra header in the pairs format.
 	hdr := []byte{1, 0, 0, 0, 7, 0, 0, 0, 1, 0, 0, 0}
 	hdr = append(hdr, "x-extra\x001\x00"...)
-	held = append(held, hdr)
-	hp, hs := ptr(string(hdr))
-	proxySendLocalResponse(status, dp, ds, bp, bs, hp, hs, grpc)
+	guestabi.Held = append(guestabi.Held, hdr)
+	hp, hs := guestabi.Ptr(string(hdr))
+	guestabi.ProxySendLocalResponse(status, dp, ds, bp, bs, hp, hs, grpc)
 }
 
 //go:wasmexport proxy_on_request_headers
 func onRequestHeaders(id, n, eos uint32) uint32 {
-	held = held[:0]
+	guestabi.Held = guestabi.Held[:0]
 	root := parents[id]
-	if v, st := getHeader(0, "x-reply"); st == 0 {
+	if v, st := guestabi.GetHeader(0, "x-reply"); st == 0 {
 		reply(v)
 		return 1
 	}
-	if v, st := getHeader(0, "x-close"); st == 0 {
+	if v, st := guestabi.GetHeader(0, "x-close"); st == 0 {
 		if v == "now" {
-			proxyCloseStream(0)
+			guestabi.ProxyCloseStream(0)
 			return 1
 		}
 		waiting[root] = append(waiting[root], pending{id: id, due: now(), close: true})
-		proxySetTickPeriodMilliseconds(10)
+		guestabi.ProxySetTickPeriodMilliseconds(10)
 		return 1
 	}
-	if _, st := getHeader(0, "x-bad-continue"); st == 0 {
-		proxyContinueStream(0)
+	if _, st := guestabi.GetHeader(0, "x-bad-continue"); st == 0 {
+		guestabi.ProxyContinueStream(0)
 		return 0
 	}
-	if _, st := getHeader(0, "x-reply-later"); st == 0 {
+	if _, st := guestabi.GetHeader(0, "x-reply-later"); st == 0 {
 		waiting[root] = append(waiting[root], pending{id: id, due: now(), reply: true})
-		proxySetTickPeriodMilliseconds(10)
+		guestabi.ProxySetTickPeriodMilliseconds(10)
 		return 1
 	}
-	if v, st := getHeader(0, "x-delay-ms"); st == 0 {
+	if v, st := guestabi.GetHeader(0, "x-delay-ms"); st == 0 {
 		waiting[root] = append(waiting[root], pending{id: id, due: now() + atoi(v)*1_000_000})
-		proxySetTickPeriodMilliseconds(10)
+		guestabi.ProxySetTickPeriodMilliseconds(10)
 		return 1
 	}
 	return 0
@@ -112,17 +114,17 @@ func onRequestHeaders(id, n, eos uint32) uint32 {
 
 //go:wasmexport proxy_on_response_headers
 func onResponseHeaders(id, n, eos uint32) uint32 {
-	held = held[:0]
-	status, _ := getHeader(2, ":status")
-	addHeader(2, "x-on-response", status)
+	guestabi.Held = guestabi.Held[:0]
+	status, _ := guestabi.GetHeader(2, ":status")
+	guestabi.AddHeader(2, "x-on-response", status)
 	return 0
 }
 
 //go:wasmexport proxy_on_tick
 func onTick(root uint32) {
-	held = held[:0]
+	guestabi.Held = guestabi.Held[:0]
 	if retiring[root] {
-		proxyDone()
+		guestabi.ProxyDone()
 		return
 	}
 	t := now()
@@ -133,24 +135,24 @@ func onTick(root uint32) {
 			continue
 		}
 		if roots[root] == "no-effective" {
-			proxyContinueStream(0) // acts on the root context: Ok, resumes nothing
+			guestabi.ProxyContinueStream(0) // acts on the root context: Ok, resumes nothing
 			keep = append(keep, p)
 			continue
 		}
-		proxySetEffectiveContext(p.id)
+		guestabi.ProxySetEffectiveContext(p.id)
 		switch {
 		case p.reply:
 			reply("plain")
 		case p.close:
-			proxyCloseStream(0)
+			guestabi.ProxyCloseStream(0)
 		default:
-			addHeader(0, "x-resumed", "1")
-			proxyContinueStream(0)
+			guestabi.AddHeader(0, "x-resumed", "1")
+			guestabi.ProxyContinueStream(0)
 		}
 	}
 	waiting[root] = keep
 	if len(keep) == 0 && roots[root] != "no-effective" {
-		proxySetTickPeriodMilliseconds(0)
+		guestabi.ProxySetTickPeriodMilliseconds(0)
 	}
 }
 
@@ -158,7 +160,7 @@ func onTick(root uint32) {
 func onDone(id uint32) uint32 {
 	if _, ok := roots[id]; ok && roots[id] == "slow-done" {
 		retiring[id] = true
-		proxySetTickPeriodMilliseconds(10)
+		guestabi.ProxySetTickPeriodMilliseconds(10)
 		return 0
 	}
 	return 1
@@ -167,7 +169,7 @@ func onDone(id uint32) uint32 {
 //go:wasmexport proxy_on_delete
 func onDelete(id uint32) {
 	if _, ok := roots[id]; ok {
-		logf(2, "root deleted "+itoa(int64(id)))
+		guestabi.Logf(2, "root deleted "+guestabi.Itoa(int64(id)))
 		delete(roots, id)
 	}
 	// A stream reset while paused must never be resumed: forget it.
@@ -182,3 +184,5 @@ func onDelete(id uint32) {
 	}
 	delete(parents, id)
 }
+
+func main() {}
