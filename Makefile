@@ -26,7 +26,7 @@ $(BUILD)/nedry.wasm: go.mod go.sum $(shell find filter -name '*.go' 2>/dev/null)
 ## guests: the host harness's tiny test guests and the no-op floor guest
 guests: $(GUESTS)
 
-$(BUILD)/guests/%.wasm: host-test/testdata/guests/%/*.go
+$(BUILD)/guests/%.wasm: host-test/testdata/guests/%/*.go host-test/testdata/guestabi/*.go
 	@mkdir -p $(BUILD)/guests
 	$(WASM_ENV) $(GO) build $(WASM_FLAGS) -o $@ ./host-test/testdata/guests/$*
 
