@@ -353,6 +353,16 @@ func (h *Host) MemorySize(worker int) uint32 {
 	return w.vm.MemorySize()
 }
 
+// CallExport calls the guest export name, which takes no argument and
+// returns one value, on a worker's VM. It is a test hook for debug builds
+// (host-test calls nedry_debug_mallocs through it), not an Envoy callback.
+func (h *Host) CallExport(worker int, name string) (uint64, error) {
+	w := h.workers[worker]
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.vm.CallExport(name)
+}
+
 // HostCalls is the total number of hostcalls guests made, validation VMs
 // included.
 func (h *Host) HostCalls() uint64 {

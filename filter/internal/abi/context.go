@@ -62,7 +62,14 @@ func SetPanicHook(f func(contextID uint32)) { panicHook = f }
 // Root returns the root context registered under id, or nil.
 func Root(id uint32) RootContext { return roots[id] }
 
-func enter() { depth++ }
+// enter starts a callback. The outermost one recycles the arena: every
+// transient result of the previous callbacks is out of use by now.
+func enter() {
+	if depth == 0 {
+		resetArena()
+	}
+	depth++
+}
 
 // leave ends a callback. The outermost one drops every pin left behind, so a
 // host that allocated outside a wrapped host call cannot make pins pile up.

@@ -7,6 +7,20 @@ import "time"
 // view guest memory the host filled and the guest never writes again, so
 // they cost no copy.
 
+// out receives the results the host writes through pointers. A local
+// variable would do in principle, but the compiler moves every variable
+// whose address goes to a //go:wasmimport function to the heap (it cannot
+// see what the host does with it), so each such hostcall allocated. A
+// package variable never moves and costs nothing. It is safe with nested
+// callbacks: the host writes the results last, after any call back into the
+// guest (proxy_on_memory_allocate), and each wrapper reads them right after
+// the hostcall returns, before it can make another.
+var out struct {
+	ptr, size uint32
+	u32       uint32
+	u64       uint64
+}
+
 // Log writes msg at level with proxy_log.
 func Log(level LogLevel, msg string) error {
 	return Status(proxyLog(uint32(level), stringData(msg), uint32(len(msg)))).Err()
@@ -22,11 +36,10 @@ func LogBytes(level LogLevel, msg []byte) error {
 // Envoy can change it at run time without telling the guest, so callers ask
 // again rather than caching it for long.
 func GetLogLevel() (LogLevel, error) {
-	var level uint32
-	if err := Status(proxyGetLogLevel(&level)).Err(); err != nil {
+	if err := Status(proxyGetLogLevel(&out.u32)).Err(); err != nil {
 		return LogLevelTrace, err
 	}
-	return LogLevel(level), nil
+	return LogLevel(out.u32), nil
 }
 
 // LogEnabled reports whether a message at level would be written. On error
@@ -39,26 +52,34 @@ func LogEnabled(level LogLevel) bool {
 // GetBufferBytes returns size bytes from start of the buffer bt
 // (proxy_get_buffer_bytes).
 func GetBufferBytes(bt BufferType, start, size int) ([]byte, error) {
-	var ptr, n uint32
 	mark := pinMark()
 	defer unpin(mark)
-	if err := Status(proxyGetBufferBytes(uint32(bt), uint32(start), uint32(size), &ptr, &n)).Err(); err != nil {
+	if err := Status(proxyGetBufferBytes(uint32(bt), uint32(start), uint32(size), &out.ptr, &out.size)).Err(); err != nil {
 		return nil, err
 	}
-	return take(mark, ptr, n)
+	return take(mark, out.ptr, out.size)
 }
 
 // GetHeaderMapValue returns the value of key in map m
 // (proxy_get_header_map_value); ErrNotFound when absent.
 func GetHeaderMapValue(m MapType, key string) (string, error) {
-	var ptr, n uint32
 	mark := pinMark()
 	defer unpin(mark)
-	if err := Status(proxyGetHeaderMapValue(uint32(m), stringData(key), uint32(len(key)), &ptr, &n)).Err(); err != nil {
+	if err := Status(proxyGetHeaderMapValue(uint32(m), stringData(key), uint32(len(key)), &out.ptr, &out.size)).Err(); err != nil {
 		return "", err
 	}
-	b, err := take(mark, ptr, n)
+	b, err := take(mark, out.ptr, out.size)
 	return bytesString(b), err
+}
+
+// GetHeaderMapValueTransient is GetHeaderMapValue into memory the guest
+// reuses: the value is valid only until the outermost callback running now
+// returns.
+func GetHeaderMapValueTransient(m MapType, key string) (string, error) {
+	arenaArmed = true
+	v, err := GetHeaderMapValue(m, key)
+	arenaArmed = false
+	return v, err
 }
 
 // AddHeaderMapValue adds another value for key (proxy_add_header_map_value).
@@ -83,27 +104,26 @@ func RemoveHeaderMapValue(m MapType, key string) error {
 // GetHeaderMapPairs returns the whole map m, still serialized
 // (proxy_get_header_map_pairs). Iterating Pairs allocates nothing.
 func GetHeaderMapPairs(m MapType) (Pairs, error) {
-	var ptr, n uint32
 	mark := pinMark()
 	defer unpin(mark)
-	if err := Status(proxyGetHeaderMapPairs(uint32(m), &ptr, &n)).Err(); err != nil {
+	if err := Status(proxyGetHeaderMapPairs(uint32(m), &out.ptr, &out.size)).Err(); err != nil {
 		return Pairs{}, err
 	}
-	b, err := take(mark, ptr, n)
+	b, err := take(mark, out.ptr, out.size)
 	if err != nil {
 		return Pairs{}, err
 	}
 	return ParsePairs(b)
 }
 
-// GetHeaderMapPairsTransient is GetHeaderMapPairs into a buffer the guest
-// reuses: the result, and every string taken from it, is valid only until
-// the next GetHeaderMapPairsTransient call. Use it for a look at the headers
-// within one callback, and copy anything kept longer.
+// GetHeaderMapPairsTransient is GetHeaderMapPairs into memory the guest
+// reuses (see memory.go): the result, and every string taken from it, is
+// valid only until the outermost callback running now returns. Use it for a
+// look at the headers within one callback, and copy anything kept longer.
 func GetHeaderMapPairsTransient(m MapType) (Pairs, error) {
-	scratchArmed = true
+	arenaArmed = true
 	p, err := GetHeaderMapPairs(m)
-	scratchArmed = false
+	arenaArmed = false
 	return p, err
 }
 
@@ -138,14 +158,22 @@ func GetProperty(path ...string) (string, error) {
 
 // GetPropertyPath is GetProperty with a path already joined by PropertyPath.
 func GetPropertyPath(path string) (string, error) {
-	var ptr, n uint32
 	mark := pinMark()
 	defer unpin(mark)
-	if err := Status(proxyGetProperty(stringData(path), uint32(len(path)), &ptr, &n)).Err(); err != nil {
+	if err := Status(proxyGetProperty(stringData(path), uint32(len(path)), &out.ptr, &out.size)).Err(); err != nil {
 		return "", err
 	}
-	b, err := take(mark, ptr, n)
+	b, err := take(mark, out.ptr, out.size)
 	return bytesString(b), err
+}
+
+// GetPropertyPathTransient is GetPropertyPath into memory the guest reuses:
+// the value is valid only until the outermost callback running now returns.
+func GetPropertyPathTransient(path string) (string, error) {
+	arenaArmed = true
+	v, err := GetPropertyPath(path)
+	arenaArmed = false
+	return v, err
 }
 
 // SendLocalResponse answers the current stream from the proxy
@@ -189,20 +217,18 @@ func SetTickPeriod(period time.Duration) error {
 // CurrentTime returns the host's wall clock in nanoseconds since the Unix
 // epoch (proxy_get_current_time_nanoseconds).
 func CurrentTime() (int64, error) {
-	var now uint64
-	if err := Status(proxyGetCurrentTimeNanoseconds(&now)).Err(); err != nil {
+	if err := Status(proxyGetCurrentTimeNanoseconds(&out.u64)).Err(); err != nil {
 		return 0, err
 	}
-	return int64(now), nil
+	return int64(out.u64), nil
 }
 
 // DefineMetric defines a metric and returns its id (proxy_define_metric).
 // Envoy answers the same metric for the same name, so defining it again
 // from another root context is harmless.
 func DefineMetric(t MetricType, name string) (uint32, error) {
-	var id uint32
-	err := Status(proxyDefineMetric(uint32(t), stringData(name), uint32(len(name)), &id)).Err()
-	return id, err
+	err := Status(proxyDefineMetric(uint32(t), stringData(name), uint32(len(name)), &out.u32)).Err()
+	return out.u32, err
 }
 
 // IncrementMetric adds delta to a metric (proxy_increment_metric). Counters
@@ -219,9 +245,8 @@ func RecordMetric(id uint32, value uint64) error {
 
 // GetMetric returns a metric's value (proxy_get_metric).
 func GetMetric(id uint32) (uint64, error) {
-	var v uint64
-	err := Status(proxyGetMetric(id, &v)).Err()
-	return v, err
+	err := Status(proxyGetMetric(id, &out.u64)).Err()
+	return out.u64, err
 }
 
 // Done tells the host the current (root) context finished the work it held

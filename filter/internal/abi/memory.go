@@ -18,17 +18,40 @@ import "unsafe"
 // callback clears whatever is left, so nothing accumulates.
 var pinned [][]byte
 
-// scratch is a buffer reused for results the caller consumes within one
-// callback (see GetHeaderMapPairsTransient), so the request path leaves no
-// garbage behind for them. scratchArmed hands it to the next allocation only.
+// arena holds results the caller consumes within the current callback
+// (header pairs, header values, properties on the request path), so the
+// request path leaves no garbage behind for them: a bump allocator whose
+// bytes are handed out again once the outermost callback has returned.
+// arenaArmed hands the next allocation only to it; the wrappers that arm it
+// (the *Transient ones) document how long their result is valid.
 var (
-	scratch      []byte
-	scratchArmed bool
+	arena      []byte
+	arenaArmed bool
 )
 
-// maxScratch bounds the reused buffer: a request with huge headers gets a
-// one-off allocation instead of keeping that much memory for good.
-const maxScratch = 64 << 10
+// maxArena bounds the arena: a request with huge headers gets one-off
+// allocations instead of keeping that much memory for good.
+const maxArena = 64 << 10
+
+// arenaTake returns n bytes from the arena, or nil when the callback has
+// used up maxArena. Growing moves to a new array, which is safe: results
+// handed out earlier in the callback keep the old one alive through their
+// own slices, and the next callbacks use the new one.
+func arenaTake(n int) []byte {
+	off := len(arena)
+	if off+n > cap(arena) {
+		if off+n > maxArena {
+			return nil
+		}
+		arena = make([]byte, off, min(maxArena, max(2*cap(arena), off+n, 1024)))
+	}
+	arena = arena[:off+n]
+	return arena[off : off+n : off+n]
+}
+
+// resetArena makes the whole arena available again. It runs when the
+// outermost callback starts, so no result of an earlier callback is in use.
+func resetArena() { arena = arena[:0] }
 
 // allocate answers proxy_on_memory_allocate. It must not call any proxy_*
 // host function: Envoy allows only proxy_log and a few WASI calls here.
@@ -37,17 +60,14 @@ func allocate(size uint32) uint32 {
 		// The ABI reserves 0 for failure; hand out one byte instead.
 		size = 1
 	}
-	if scratchArmed && size <= maxScratch {
-		scratchArmed = false
-		if uint32(cap(scratch)) < size {
-			scratch = make([]byte, max(size, 1024))
-		}
-		buf := scratch[:size:size]
-		pinned = append(pinned, buf)
-		return uint32(uintptr(unsafe.Pointer(&buf[0])))
+	var buf []byte
+	if arenaArmed {
+		arenaArmed = false
+		buf = arenaTake(int(size))
 	}
-	scratchArmed = false
-	buf := make([]byte, size)
+	if buf == nil {
+		buf = make([]byte, size)
+	}
 	pinned = append(pinned, buf)
 	return uint32(uintptr(unsafe.Pointer(&buf[0])))
 }

@@ -49,22 +49,48 @@ func TestMemory_nestedCallbacks(t *testing.T) {
 	}
 }
 
-func TestMemory_scratchReused(t *testing.T) {
+func TestMemory_arena(t *testing.T) {
 	mark := pinMark()
 	defer unpin(mark)
-	scratchArmed = true
+	enter()
+	defer leave()
+	arenaArmed = true
 	a := allocate(100)
-	b := allocate(100) // only the first allocation of a call is transient
-	scratchArmed = true
+	b := allocate(100) // only the armed allocation comes from the arena
+	arenaArmed = true
 	c := allocate(50)
-	if a != c {
-		t.Fatalf("armed allocations: want the scratch buffer twice, have %#x then %#x", a, c)
+	if c != a+100 {
+		t.Fatalf("two armed allocations in one callback: want them side by side, have %#x then %#x", a, c)
 	}
-	if a == b {
-		t.Fatal("an unarmed allocation got the scratch buffer")
+	if b >= a && b < a+150 {
+		t.Fatal("an unarmed allocation came from the arena")
 	}
-	scratchArmed = true
-	if d := allocate(maxScratch + 1); d == a || scratchArmed {
-		t.Fatalf("oversized request: want a one-off buffer and the scratch disarmed, have %#x (scratch %#x), armed %v", d, a, scratchArmed)
+	arenaArmed = true
+	if d := allocate(maxArena); d == a || arenaArmed {
+		t.Fatalf("request beyond the arena: want a one-off buffer and the arena disarmed, have %#x (arena %#x), armed %v", d, a, arenaArmed)
+	}
+	leave()
+	enter() // a new outermost callback reuses the arena from its start
+	arenaArmed = true
+	if e := allocate(10); e != a {
+		t.Fatalf("next callback: want the arena reused at %#x, have %#x", a, e)
+	}
+}
+
+func TestMemory_arenaNoAllocation(t *testing.T) {
+	enter()
+	arenaArmed = true
+	allocate(512) // grows the arena once
+	leave()
+	allocs := testing.AllocsPerRun(100, func() {
+		enter()
+		for range 4 {
+			arenaArmed = true
+			allocate(128)
+		}
+		leave()
+	})
+	if allocs != 0 {
+		t.Fatalf("armed allocations in a warm arena: want 0 heap allocations, have %v", allocs)
 	}
 }

@@ -31,7 +31,7 @@ func ParseControl(hc config.HeaderControl, get func(name string) (string, bool))
 	}
 	if hc.Secret != "" {
 		s, ok := get(HeaderSecret)
-		if !ok || !equalSecret(s, hc.Secret) {
+		if !ok || !EqualSecret(s, hc.Secret) {
 			return c
 		}
 	}
@@ -84,9 +84,9 @@ func parseUint(s string) (uint64, bool) {
 	return n, true
 }
 
-// equalSecret compares in time that depends only on the lengths, so a
-// client cannot find the secret byte by byte.
-func equalSecret(got, want string) bool {
+// EqualSecret compares in time that depends only on the lengths, so a
+// client cannot find the secret byte by byte. It does not allocate.
+func EqualSecret(got, want string) bool {
 	if len(got) != len(want) {
 		return false
 	}

@@ -20,8 +20,9 @@ import (
 type Plugin struct {
 	// active is the number of streams a delay holds in this VM.
 	active int
-	// logBuf is reused for fault log lines; callbacks never overlap.
-	logBuf []byte
+	// logBuf is reused for fault log lines and garbleBuf for garbled
+	// header values; callbacks never overlap.
+	logBuf, garbleBuf []byte
 	// free holds deleted stream contexts for reuse, so a request does not
 	// leave its context behind as garbage (fewer GC pauses in callbacks).
 	free []*stream

@@ -1,9 +1,8 @@
 package plugin
 
 import (
-	"crypto/subtle"
-
 	"github.com/nedry-chaos/nedry/filter/internal/config"
+	"github.com/nedry-chaos/nedry/filter/internal/fault"
 )
 
 // headerPanic asks Nedry to panic on purpose, so the recovery path (log at
@@ -37,8 +36,8 @@ func (s *stream) requestedPanic(hc config.HeaderControl) uint8 {
 		return panicNone
 	}
 	if hc.Secret != "" {
-		got, _ := s.headers.Get("x-nedry-secret")
-		if subtle.ConstantTimeCompare([]byte(got), []byte(hc.Secret)) != 1 {
+		got, _ := s.headers.Get(fault.HeaderSecret)
+		if !fault.EqualSecret(got, hc.Secret) {
 			return panicNone
 		}
 	}

@@ -35,7 +35,7 @@ type stream struct {
 	// Valid during OnRequestHeaders only (a reused buffer).
 	headers abi.Pairs
 	grpc    bool // content-type starts with application/grpc
-	// Properties, fetched on first use.
+	// Properties, fetched on first use; transient like headers.
 	routeName, virtualHost, cluster string
 	fetched                         uint8 // bits: 1 route, 2 vhost, 4 cluster
 
@@ -73,7 +73,12 @@ func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 	return s.onRequestHeaders()
 }
 
-func (s *stream) dropHeaders() { s.headers = abi.Pairs{} }
+// dropHeaders forgets every transient view of the request (headers and
+// properties live in memory the next callback reuses).
+func (s *stream) dropHeaders() {
+	s.headers = abi.Pairs{}
+	s.routeName, s.virtualHost, s.cluster, s.fetched = "", "", "", 0
+}
 
 func (s *stream) onRequestHeaders() abi.Action {
 	h, err := abi.GetHeaderMapPairsTransient(abi.MapTypeHTTPRequestHeaders)
@@ -280,7 +285,7 @@ func (s *stream) corrupt(m abi.MapType, ops []config.HeaderOp) {
 		s.applied |= config.FaultCorrupt
 		s.logFault("corrupt")
 	}
-	fault.ApplyOps(ops, headerMap(m), s.l.rnd)
+	fault.ApplyOps(ops, headerMap(m), s.l.rnd, &s.root.plugin.garbleBuf)
 }
 
 // resume runs when the stream's delay is over (from the root's tick, with
@@ -417,7 +422,7 @@ var _ match.Request = (*stream)(nil)
 func (s *stream) RouteName() string {
 	if s.fetched&1 == 0 {
 		s.fetched |= 1
-		s.routeName, _ = abi.GetPropertyPath(propRouteName)
+		s.routeName, _ = abi.GetPropertyPathTransient(propRouteName)
 	}
 	return s.routeName
 }
@@ -425,7 +430,7 @@ func (s *stream) RouteName() string {
 func (s *stream) VirtualHost() string {
 	if s.fetched&2 == 0 {
 		s.fetched |= 2
-		s.virtualHost, _ = abi.GetPropertyPath(propVirtualHost)
+		s.virtualHost, _ = abi.GetPropertyPathTransient(propVirtualHost)
 	}
 	return s.virtualHost
 }
@@ -433,7 +438,7 @@ func (s *stream) VirtualHost() string {
 func (s *stream) Cluster() string {
 	if s.fetched&4 == 0 {
 		s.fetched |= 4
-		s.cluster, _ = abi.GetPropertyPath(propCluster)
+		s.cluster, _ = abi.GetPropertyPathTransient(propCluster)
 	}
 	return s.cluster
 }
@@ -459,7 +464,8 @@ func (s *stream) Header(name string) (string, bool) { return s.headers.Get(name)
 type headerMap abi.MapType
 
 func (m headerMap) Get(name string) (string, bool) {
-	v, err := abi.GetHeaderMapValue(abi.MapType(m), name)
+	// The value is read at once by ApplyOps (truncate, garble).
+	v, err := abi.GetHeaderMapValueTransient(abi.MapType(m), name)
 	return v, err == nil
 }
 

@@ -280,6 +280,17 @@ func (vm *VM) HostCalls() uint64 { return vm.hostCalls.Load() }
 // MemorySize is the guest's linear memory size in bytes.
 func (vm *VM) MemorySize() uint32 { return vm.mem.Size() }
 
+// CallExport calls a guest export that takes no argument and returns one
+// value, outside any context. It is a test hook (for debug-only exports such
+// as nedry_debug_mallocs), not part of what Envoy does.
+func (vm *VM) CallExport(name string) (uint64, error) {
+	fn := vm.mod.ExportedFunction(name)
+	if fn == nil {
+		return 0, fmt.Errorf("guest doesn't export func[%s]", name)
+	}
+	return vm.call(nil, name, fn)
+}
+
 // Context returns the live context with that id, or nil.
 func (vm *VM) Context(id uint32) *Context { return vm.contexts[id] }
 

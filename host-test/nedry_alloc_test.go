@@ -1,0 +1,274 @@
+package hosttest_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"testing"
+	"time"
+
+	hosttest "github.com/nedry-chaos/nedry/host-test"
+)
+
+// The standard Go wasm GC stops the world inside whichever callback pushes
+// the heap past its goal, so every byte of per-request garbage turns into
+// tail latency, linear-memory growth and CPU. These tests count the guest's
+// heap allocations per request on each request path of the filter, with a
+// debug build (tag nedrydebug) that exports nedry_debug_mallocs
+// (runtime.MemStats.Mallocs). The shipped module does not have that export.
+
+// mallocsExport is the debug-only export that returns MemStats.Mallocs.
+const mallocsExport = "nedry_debug_mallocs"
+
+// buildDebugFilter compiles ./filter with the nedrydebug tag into a
+// temporary directory, the way make build compiles the shipped module.
+func buildDebugFilter(t *testing.T) []byte {
+	t.Helper()
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Fatalf("the go command is needed to build the nedrydebug module: %v", err)
+	}
+	out := filepath.Join(t.TempDir(), "nedry-debug.wasm")
+	cmd := exec.Command(goBin, "build", "-tags", "nedrydebug", "-buildmode=c-shared", "-trimpath", "-o", out, "./filter")
+	cmd.Dir = hosttest.RepoPath()
+	cmd.Env = append(os.Environ(), "GOOS=wasip1", "GOARCH=wasm")
+	if msg, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build -tags nedrydebug ./filter: %v\n%s", err, msg)
+	}
+	b, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// allocConfig has one rule per request path. Every percentage is 0 or 100,
+// so no path depends on a draw. The route_name rule comes first so that
+// every request also fetches the xds.route_name property.
+const allocConfig = `{
+  "seed": 42,
+  "tick": "1ms",
+  "header_control": {"enabled": true, "secret": "s3cret", "max_delay": "50ms"},
+  "rules": [
+    {"name": "route", "match": {"route_name": "alloc-route", "methods": ["PUT"]}, "abort": {"percent": 100, "http_status": 500}},
+    {"name": "pass", "match": {"prefix": "/pass/", "headers": [{"name": "x-group", "exact": "beta"}]}, "abort": {"percent": 0, "http_status": 503}},
+    {"name": "abort", "match": {"prefix": "/abort/"}, "abort": {"percent": 100, "http_status": 503, "grpc_status": 14,
+      "body": "chaos", "headers": {"retry-after": "1"}}},
+    {"name": "corrupt", "match": {"prefix": "/corrupt/"}, "corrupt": {"percent": 100,
+      "request": [{"op": "remove", "name": "authorization"}, {"op": "set", "name": "x-set", "value": "nedry"},
+        {"op": "append", "name": "x-app", "value": "more"}, {"op": "empty", "name": "x-empty"},
+        {"op": "truncate", "name": "x-long", "length": 4}, {"op": "garble", "name": "x-request-id"}],
+      "response": [{"op": "garble", "name": "content-type"}, {"op": "set", "name": "x-resp", "value": "v"}, {"op": "status", "value": "502"}]}},
+    {"name": "delay", "match": {"prefix": "/delay/"}, "delay": {"percent": 100, "fixed": "3ms", "jitter": "2ms"}},
+    {"name": "delay_resp", "match": {"prefix": "/delay_resp/"}, "delay": {"percent": 100, "fixed": "2ms", "phase": "response"}},
+    {"name": "reset", "match": {"prefix": "/reset/"}, "reset": {"percent": 100}}
+  ]
+}`
+
+func allocRequest(path string, extra ...string) hosttest.Request {
+	r := hosttest.Request{Headers: [][2]string{
+		{":method", "GET"}, {":path", path + "?q=1"}, {":authority", "api.example.com"}, {":scheme", "https"},
+		{"user-agent", "alloc/1.0"}, {"accept", "application/json"}, {"x-group", "beta"},
+		{"authorization", "Bearer abc.def.ghi"}, {"x-request-id", "2f1e4c9a-7b44-4c1e-9a55-0d8c4c1b6a10"},
+		{"x-long", "0123456789"},
+	}}
+	for i := 0; i+1 < len(extra); i += 2 {
+		r.Headers = append(r.Headers, [2]string{extra[i], extra[i+1]})
+	}
+	r.Properties = map[string]string{"xds.route_name": "alloc-route"}
+	return r
+}
+
+// allocPath is one request path: run drives one request through it and
+// says what is wrong with the outcome, so the test never counts the
+// allocations of a path that did not happen.
+type allocPath struct {
+	name string
+	run  func(h *hosttest.Host) string
+	// budget is the allowed mallocs per request; 0 unless a comment says
+	// why something is unavoidable.
+	budget float64
+}
+
+func allocWant(r hosttest.Result, status int, upstream bool) string {
+	switch {
+	case r.Trap != nil:
+		return "trap: " + r.Trap.Error()
+	case r.Response == nil:
+		return "no response (reset by " + r.ResetBy + ")"
+	case r.Response.Status != status:
+		return "unexpected status " + strconv.Itoa(r.Response.Status)
+	case (r.Upstream != nil) != upstream:
+		return "upstream reached: " + strconv.FormatBool(r.Upstream != nil)
+	}
+	return ""
+}
+
+var allocPaths = []allocPath{
+	{name: "no_match", run: func(h *hosttest.Host) string {
+		return allocWant(h.Do(allocRequest("/other/x")), 200, true)
+	}},
+	{name: "matched_no_fault", run: func(h *hosttest.Host) string {
+		return allocWant(h.Do(allocRequest("/pass/x")), 200, true)
+	}},
+	{name: "abort_http", run: func(h *hosttest.Host) string {
+		r := h.Do(allocRequest("/abort/x"))
+		if msg := allocWant(r, 503, false); msg != "" {
+			return msg
+		}
+		if r.Header("retry-after") != "1" || r.Header("x-nedry-fault") != "abort; abort" {
+			return "abort reply headers: " + r.Header("retry-after") + " / " + r.Header("x-nedry-fault")
+		}
+		return ""
+	}},
+	{name: "abort_grpc", run: func(h *hosttest.Host) string {
+		r := h.Do(allocRequest("/abort/x", "content-type", "application/grpc"))
+		if msg := allocWant(r, 200, false); msg != "" {
+			return msg
+		}
+		if r.LocalReply == nil || r.LocalReply.GRPCStatus != 14 {
+			return "not a gRPC local reply"
+		}
+		return ""
+	}},
+	{name: "corrupt_request_response", run: func(h *hosttest.Host) string {
+		r := h.Do(allocRequest("/corrupt/x"))
+		if msg := allocWant(r, 502, true); msg != "" {
+			return msg
+		}
+		if v, _ := r.Upstream.Header("x-long"); v != "0123" {
+			return "x-long not truncated: " + v
+		}
+		if v, _ := r.Upstream.Header("x-request-id"); len(v) != 36 || v == "2f1e4c9a-7b44-4c1e-9a55-0d8c4c1b6a10" {
+			return "x-request-id not garbled: " + v
+		}
+		return ""
+	}},
+	{name: "delay_request_tick", run: func(h *hosttest.Host) string {
+		s := h.Start(allocRequest("/delay/x"))
+		if !s.Paused() {
+			return "not paused"
+		}
+		h.Advance(6 * time.Millisecond)
+		if !s.Done() {
+			return "not resumed by the tick"
+		}
+		return allocWant(s.Result(), 200, true)
+	}},
+	{name: "delay_response_tick", run: func(h *hosttest.Host) string {
+		s := h.Start(allocRequest("/delay_resp/x"))
+		if !s.Paused() {
+			return "response not paused"
+		}
+		h.Advance(3 * time.Millisecond)
+		if !s.Done() {
+			return "not resumed by the tick"
+		}
+		return allocWant(s.Result(), 200, true)
+	}},
+	{name: "reset", run: func(h *hosttest.Host) string {
+		r := h.Do(allocRequest("/reset/x"))
+		if !r.Reset || r.ResetBy != "plugin" || r.Upstream != nil {
+			return "not reset by the plugin"
+		}
+		return ""
+	}},
+	{name: "header_control_abort", run: func(h *hosttest.Host) string {
+		r := h.Do(allocRequest("/other/x", "x-nedry-secret", "s3cret", "x-nedry-abort", "429"))
+		return allocWant(r, 429, false)
+	}},
+	{name: "header_control_delay", run: func(h *hosttest.Host) string {
+		s := h.Start(allocRequest("/other/x", "x-nedry-secret", "s3cret", "x-nedry-delay-ms", "2"))
+		if !s.Paused() {
+			return "not paused"
+		}
+		h.Advance(3 * time.Millisecond)
+		if !s.Done() {
+			return "not resumed by the tick"
+		}
+		r := s.Result()
+		if msg := allocWant(r, 200, true); msg != "" {
+			return msg
+		}
+		if _, ok := r.Upstream.Header("x-nedry-delay-ms"); ok {
+			return "x-nedry-delay-ms reached the upstream"
+		}
+		return ""
+	}},
+	{name: "client_reset_while_paused", run: func(h *hosttest.Host) string {
+		s := h.Start(allocRequest("/delay/x"))
+		if !s.Paused() {
+			return "not paused"
+		}
+		s.Reset()
+		if !s.Done() || h.PausedStreams() != 0 {
+			return "reset stream still held"
+		}
+		return ""
+	}},
+}
+
+// TestAlloc_requestPaths drives 1,000 requests through each request path of
+// the filter after a warm-up and fails when the guest allocated on the heap.
+func TestAlloc_requestPaths(t *testing.T) {
+	wasm := buildDebugFilter(t)
+	h, err := hosttest.New(context.Background(), wasm, hosttest.Options{
+		PluginConfig: []byte(allocConfig), Seed: 3, LogLevel: hosttest.LogLevelInfo})
+	if err != nil {
+		t.Fatalf("New: %v", err)
+	}
+	t.Cleanup(func() { h.Close(context.Background()) })
+	mallocs := func() uint64 {
+		t.Helper()
+		n, err := h.CallExport(0, mallocsExport)
+		if err != nil {
+			t.Fatalf("call %s: %v", mallocsExport, err)
+		}
+		return n
+	}
+	// What reading the counter costs by itself, so it is not blamed on the
+	// requests.
+	m0 := mallocs()
+	probe := mallocs() - m0
+
+	const warmup, n = 300, 1000
+	// Warm every path first: reusable buffers grow to their working size,
+	// the local replies of each fault set are serialized once per rule,
+	// stream contexts are recycled.
+	for _, p := range allocPaths {
+		for i := 0; i < warmup; i++ {
+			if msg := p.run(h); msg != "" {
+				t.Fatalf("%s warm-up: %s", p.name, msg)
+			}
+		}
+	}
+	for _, p := range allocPaths {
+		t.Run(p.name, func(t *testing.T) {
+			before := mallocs()
+			for i := 0; i < n; i++ {
+				if msg := p.run(h); msg != "" {
+					t.Fatalf("request %d: %s", i, msg)
+				}
+			}
+			after := mallocs()
+			per := float64(after-before-probe) / n
+			if per > p.budget {
+				t.Fatalf("guest heap allocations: have %.3f per request (%d over %d requests), want <= %v",
+					per, after-before-probe, n, p.budget)
+			}
+		})
+	}
+	noTrap(t, h)
+	settled(t, h)
+}
+
+// TestAlloc_debugExportNotShipped checks that the module make build ships
+// has no debug export.
+func TestAlloc_debugExportNotShipped(t *testing.T) {
+	h := newNedry(t, `{}`, hosttest.Options{})
+	if _, err := h.CallExport(0, mallocsExport); err == nil {
+		t.Fatalf("build/nedry.wasm exports %s; it belongs to nedrydebug builds only", mallocsExport)
+	}
+}
