@@ -119,6 +119,26 @@ func rootOrCreate(id uint32) RootContext {
 	return r
 }
 
+// lastStream caches the stream of the latest lookup. A stream's callbacks
+// mostly come in a row (request headers, then its response, then log, done
+// and delete), and a Go map lookup costs far more in wasm than a compare.
+var lastStream struct {
+	id uint32
+	s  StreamContext
+}
+
+// stream returns the stream context registered under id, or nil.
+func stream(id uint32) StreamContext {
+	if lastStream.s != nil && lastStream.id == id {
+		return lastStream.s
+	}
+	s := streams[id]
+	if s != nil {
+		lastStream.id, lastStream.s = id, s
+	}
+	return s
+}
+
 func onContextCreate(id, parent uint32) {
 	if parent == 0 {
 		rootOrCreate(id)
@@ -130,11 +150,12 @@ func onContextCreate(id, parent uint32) {
 	}
 	if s := r.NewStream(id); s != nil {
 		streams[id] = s
+		lastStream.id, lastStream.s = id, s
 	}
 }
 
 func onDone(id uint32) bool {
-	if s := streams[id]; s != nil {
+	if s := stream(id); s != nil {
 		s.OnDone()
 		return true
 	}
@@ -145,14 +166,15 @@ func onDone(id uint32) bool {
 }
 
 func onLog(id uint32) {
-	if s := streams[id]; s != nil {
+	if s := stream(id); s != nil {
 		s.OnLog()
 	}
 }
 
 func onDelete(id uint32) {
-	if s := streams[id]; s != nil {
+	if s := stream(id); s != nil {
 		delete(streams, id)
+		lastStream.id, lastStream.s = 0, nil
 		s.OnDelete()
 		return
 	}

@@ -44,6 +44,7 @@ func TestRegistry_lifecycle(t *testing.T) {
 		SetRootFactory(nil)
 		clear(roots)
 		clear(streams)
+		lastStream.id, lastStream.s = 0, nil
 	})
 
 	onContextCreate(1, 0)
@@ -56,12 +57,15 @@ func TestRegistry_lifecycle(t *testing.T) {
 	if _, ok := streams[3]; ok {
 		t.Fatal("a stream of an unknown root was registered")
 	}
+	if stream(2) == nil || stream(2) != streams[2] {
+		t.Fatal("stream(2): want the registered stream")
+	}
 	onLog(2)
 	if !onDone(2) {
 		t.Fatal("stream proxy_on_done must answer true")
 	}
 	onDelete(2)
-	if _, ok := streams[2]; ok {
+	if _, ok := streams[2]; ok || stream(2) != nil {
 		t.Fatal("stream still registered after proxy_on_delete")
 	}
 	if onDone(1) {

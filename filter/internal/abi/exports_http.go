@@ -16,7 +16,7 @@ func proxyOnRequestHeaders(contextID, numHeaders, endOfStream uint32) (action ui
 		}
 		leave()
 	}()
-	s := streams[contextID]
+	s := stream(contextID)
 	if s == nil {
 		return uint32(ActionContinue)
 	}
@@ -33,7 +33,7 @@ func proxyOnRequestBody(contextID, bodySize, endOfStream uint32) (action uint32)
 		}
 		leave()
 	}()
-	s := streams[contextID]
+	s := stream(contextID)
 	if s == nil {
 		return uint32(ActionContinue)
 	}
@@ -50,7 +50,7 @@ func proxyOnRequestTrailers(contextID, numTrailers uint32) (action uint32) {
 		}
 		leave()
 	}()
-	s := streams[contextID]
+	s := stream(contextID)
 	if s == nil {
 		return uint32(ActionContinue)
 	}
@@ -67,7 +67,7 @@ func proxyOnResponseHeaders(contextID, numHeaders, endOfStream uint32) (action u
 		}
 		leave()
 	}()
-	s := streams[contextID]
+	s := stream(contextID)
 	if s == nil {
 		return uint32(ActionContinue)
 	}
@@ -84,7 +84,7 @@ func proxyOnResponseBody(contextID, bodySize, endOfStream uint32) (action uint32
 		}
 		leave()
 	}()
-	s := streams[contextID]
+	s := stream(contextID)
 	if s == nil {
 		return uint32(ActionContinue)
 	}
@@ -101,7 +101,7 @@ func proxyOnResponseTrailers(contextID, numTrailers uint32) (action uint32) {
 		}
 		leave()
 	}()
-	s := streams[contextID]
+	s := stream(contextID)
 	if s == nil {
 		return uint32(ActionContinue)
 	}

@@ -60,6 +60,26 @@ func (p Pairs) Each(fn func(key, value string) bool) {
 	}
 }
 
+// Cursor walks the pairs in order. Unlike Each it makes no indirect call per
+// pair, which matters on the request path, where every header is read once.
+type Cursor struct {
+	p      Pairs
+	i, off int
+}
+
+// Cursor returns a cursor before the first pair.
+func (p Pairs) Cursor() Cursor { return Cursor{p: p, off: 4 + 8*p.count} }
+
+// Next returns the next pair, or ok false after the last one.
+func (c *Cursor) Next() (key, value string, ok bool) {
+	if c.i >= c.p.count {
+		return "", "", false
+	}
+	key, value, c.off = c.p.pair(c.i, c.off)
+	c.i++
+	return key, value, true
+}
+
 // Get returns the first value of key.
 func (p Pairs) Get(key string) (value string, ok bool) {
 	off := 4 + 8*p.count

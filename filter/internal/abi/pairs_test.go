@@ -31,6 +31,17 @@ func TestPairs_roundTrip(t *testing.T) {
 			if !reflect.DeepEqual(have, tc.pairs) || p.Len() != len(tc.pairs) {
 				t.Fatalf("want %q, have %q (Len %d)", tc.pairs, have, p.Len())
 			}
+			var cursor [][2]string
+			for c := p.Cursor(); ; {
+				k, v, ok := c.Next()
+				if !ok {
+					break
+				}
+				cursor = append(cursor, [2]string{k, v})
+			}
+			if !reflect.DeepEqual(cursor, tc.pairs) {
+				t.Fatalf("Cursor: want %q, have %q", tc.pairs, cursor)
+			}
 		})
 	}
 }
@@ -122,6 +133,11 @@ func TestPairs_noAllocation(t *testing.T) {
 			t.Fatalf("Get(user-agent): have %q %v", v, ok)
 		}
 		p.Each(func(k, v string) bool { return true })
+		for c := p.Cursor(); ; {
+			if _, _, ok := c.Next(); !ok {
+				break
+			}
+		}
 	})
 	if allocs != 0 {
 		t.Fatalf("parsing and reading pairs: want 0 allocations, have %v", allocs)

@@ -34,7 +34,11 @@ type stream struct {
 	// and the removal of x-nedry-* headers without another host call.
 	// Valid during OnRequestHeaders only (a reused buffer).
 	headers abi.Pairs
-	grpc    bool // content-type starts with application/grpc
+	// What the matcher reads most, taken from headers in one pass (first
+	// values, as Get returns them); transient like headers.
+	path, method, authority string
+	control                 bool // some x-nedry-* request header is present
+	grpc                    bool // content-type starts with application/grpc
 	// Properties, fetched on first use; transient like headers.
 	routeName, virtualHost, cluster string
 	fetched                         uint8 // bits: 1 route, 2 vhost, 4 cluster
@@ -77,6 +81,7 @@ func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 // properties live in memory the next callback reuses).
 func (s *stream) dropHeaders() {
 	s.headers = abi.Pairs{}
+	s.path, s.method, s.authority = "", "", ""
 	s.routeName, s.virtualHost, s.cluster, s.fetched = "", "", "", 0
 }
 
@@ -91,20 +96,22 @@ func (s *stream) onRequestHeaders() abi.Action {
 		return abi.ActionContinue
 	}
 	s.headers = h
-	ct, _ := h.Get("content-type")
-	s.grpc = strings.HasPrefix(ct, "application/grpc")
+	s.scanHeaders()
 	cfg := s.cfg
-	var ctl fault.Control
-	if cfg != nil && cfg.Enabled && s.l.hc != nil {
+	// Without any x-nedry-* header there is nothing to parse or strip.
+	ctl := fault.Control{GRPCStatus: -1}
+	if s.control && cfg != nil && cfg.Enabled && s.l.hc != nil {
 		ctl = fault.ParseControl(cfg.HeaderControl, s.Header)
 	}
-	// Always, whatever the configuration says: control headers are meant
-	// for Nedry and must not leak to the upstream.
-	s.stripControlHeaders()
+	if s.control {
+		// Always, whatever the configuration says: control headers are
+		// meant for Nedry and must not leak to the upstream.
+		s.stripControlHeaders()
+	}
 	if cfg == nil || !cfg.Enabled {
 		return abi.ActionContinue
 	}
-	if s.l.hc != nil {
+	if s.control && s.l.hc != nil {
 		if s.panicAt = s.requestedPanic(cfg.HeaderControl); s.panicAt == panicRequest {
 			panic(selfTestPanic{})
 		}
@@ -123,17 +130,64 @@ func (s *stream) onRequestHeaders() abi.Action {
 	return s.start()
 }
 
+// scanHeaders reads, in one pass over the request headers, what every
+// request needs: the pseudo-headers the matcher reads, the gRPC flag, and
+// whether any control header is present. The first value of each wins, as
+// with Pairs.Get.
+func (s *stream) scanHeaders() {
+	const (
+		seenPath = 1 << iota
+		seenMethod
+		seenAuthority
+		seenContentType
+	)
+	var seen uint8
+	for c := s.headers.Cursor(); ; {
+		k, v, ok := c.Next()
+		if !ok {
+			return
+		}
+		switch {
+		case k == ":path":
+			if seen&seenPath == 0 {
+				seen |= seenPath
+				s.path = v
+			}
+		case k == ":method":
+			if seen&seenMethod == 0 {
+				seen |= seenMethod
+				s.method = v
+			}
+		case k == ":authority":
+			if seen&seenAuthority == 0 {
+				seen |= seenAuthority
+				s.authority = v
+			}
+		case k == "content-type":
+			if seen&seenContentType == 0 {
+				seen |= seenContentType
+				s.grpc = strings.HasPrefix(v, "application/grpc")
+			}
+		case strings.HasPrefix(k, fault.HeaderPrefix):
+			s.control = true
+		}
+	}
+}
+
 var knownControlHeaders = [...]string{
 	fault.HeaderAbort, fault.HeaderAbortGRPC, fault.HeaderDelayMS, fault.HeaderSecret, headerPanic,
 }
 
 func (s *stream) stripControlHeaders() {
-	s.headers.Each(func(k, _ string) bool {
+	for c := s.headers.Cursor(); ; {
+		k, _, ok := c.Next()
+		if !ok {
+			return
+		}
 		if strings.HasPrefix(k, fault.HeaderPrefix) {
 			_ = abi.RemoveHeaderMapValue(abi.MapTypeHTTPRequestHeaders, k)
 		}
-		return true
-	})
+	}
 }
 
 func (s *stream) planRule(st *ruleStats, d fault.Decision) {
@@ -443,20 +497,11 @@ func (s *stream) Cluster() string {
 	return s.cluster
 }
 
-func (s *stream) Path() string {
-	p, _ := s.headers.Get(":path")
-	return match.StripQuery(p)
-}
+func (s *stream) Path() string { return match.StripQuery(s.path) }
 
-func (s *stream) Method() string {
-	m, _ := s.headers.Get(":method")
-	return m
-}
+func (s *stream) Method() string { return s.method }
 
-func (s *stream) Authority() string {
-	a, _ := s.headers.Get(":authority")
-	return a
-}
+func (s *stream) Authority() string { return s.authority }
 
 func (s *stream) Header(name string) (string, bool) { return s.headers.Get(name) }
 
