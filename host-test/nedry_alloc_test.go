@@ -197,6 +197,26 @@ var allocPaths = []allocPath{
 		}
 		return ""
 	}},
+	{name: "many_paused", run: func(h *hosttest.Host) string {
+		// A batch of streams held at once, as under load: the maps keyed by
+		// stream id hold many entries and see ids they never saw before.
+		var held [64]*hosttest.Stream
+		for i := range held {
+			if held[i] = h.Start(allocRequest("/delay/x")); !held[i].Paused() {
+				return "not paused"
+			}
+		}
+		for i := 0; i < len(held); i += 3 {
+			held[i].Reset()
+		}
+		h.Advance(6 * time.Millisecond)
+		for i, s := range held {
+			if !s.Done() {
+				return "stream " + strconv.Itoa(i) + " still held"
+			}
+		}
+		return ""
+	}},
 	{name: "client_reset_while_paused", run: func(h *hosttest.Host) string {
 		s := h.Start(allocRequest("/delay/x"))
 		if !s.Paused() {
@@ -271,4 +291,36 @@ func TestAlloc_debugExportNotShipped(t *testing.T) {
 	if _, err := h.CallExport(0, mallocsExport); err == nil {
 		t.Fatalf("build/nedry.wasm exports %s; it belongs to nedrydebug builds only", mallocsExport)
 	}
+}
+
+// TestAlloc_configPushesKeepMemoryFlat pushes 150 configurations (every
+// third one refused) with requests in between and checks that guest linear
+// memory after the last push is what it was after the tenth. Parsing leaves
+// garbage; the filter collects it at the end of proxy_on_configure, since
+// wasm memory never shrinks once the heap has grown into it.
+func TestAlloc_configPushesKeepMemoryFlat(t *testing.T) {
+	h := newNedry(t, soakConfig(0), hosttest.Options{LogLevel: hosttest.LogLevelInfo})
+	var warm uint32
+	for gen := 1; gen <= 150; gen++ {
+		cfg := soakConfig(gen)
+		refuse := gen%3 == 0
+		if refuse {
+			cfg = `{"rules": [{"name": "Bad Name", "abort": {"percent": 200}}]}`
+		}
+		if err := h.Reconfigure([]byte(cfg)); (err != nil) != refuse {
+			t.Fatalf("push %d: refused %v, want %v (%v)", gen, err != nil, refuse, err)
+		}
+		for i := 0; i < 100; i++ {
+			if r := h.Do(allocRequest("/c/x")); r.Trap != nil {
+				t.Fatalf("push %d: trap: %v", gen, r.Trap)
+			}
+		}
+		if gen == 10 {
+			warm = h.MemorySize(0)
+		}
+	}
+	if have := h.MemorySize(0); have != warm {
+		t.Fatalf("guest memory: %d bytes after 10 pushes, %d after 150", warm, have)
+	}
+	noTrap(t, h)
 }
