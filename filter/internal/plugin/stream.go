@@ -147,29 +147,40 @@ func (s *stream) scanHeaders() {
 		if !ok {
 			return
 		}
-		switch {
-		case k == ":path":
-			if seen&seenPath == 0 {
-				seen |= seenPath
-				s.path = v
+		// Dispatch on the first byte before comparing whole names: most
+		// headers start with none of these, and in wasm every string
+		// comparison of equal lengths is a call to runtime.memequal.
+		if k == "" {
+			continue
+		}
+		switch k[0] {
+		case ':':
+			switch {
+			case k == ":path":
+				if seen&seenPath == 0 {
+					seen |= seenPath
+					s.path = v
+				}
+			case k == ":method":
+				if seen&seenMethod == 0 {
+					seen |= seenMethod
+					s.method = v
+				}
+			case k == ":authority":
+				if seen&seenAuthority == 0 {
+					seen |= seenAuthority
+					s.authority = v
+				}
 			}
-		case k == ":method":
-			if seen&seenMethod == 0 {
-				seen |= seenMethod
-				s.method = v
-			}
-		case k == ":authority":
-			if seen&seenAuthority == 0 {
-				seen |= seenAuthority
-				s.authority = v
-			}
-		case k == "content-type":
-			if seen&seenContentType == 0 {
+		case 'c':
+			if k == "content-type" && seen&seenContentType == 0 {
 				seen |= seenContentType
 				s.grpc = strings.HasPrefix(v, "application/grpc")
 			}
-		case strings.HasPrefix(k, fault.HeaderPrefix):
-			s.control = true
+		case fault.HeaderPrefix[0]:
+			if strings.HasPrefix(k, fault.HeaderPrefix) {
+				s.control = true
+			}
 		}
 	}
 }
