@@ -2,6 +2,8 @@ package hosttest
 
 import (
 	"context"
+	"maps"
+	"math/bits"
 	"strconv"
 	"strings"
 	"time"
@@ -121,10 +123,9 @@ func (h *Host) start(ctx context.Context, req Request) *Stream {
 	s := &Stream{h: h, w: w, req: req, done: make(chan struct{}), ctx: ctx}
 	s.res.Upstream = nil
 	headers := normalizeRequestHeaders(req.Headers)
-	props := make(map[string]string, len(req.Properties))
-	for k, v := range req.Properties {
-		props[k] = v
-	}
+	// A copy: proxy_set_property writes into the stream's map, and the
+	// caller's must not change.
+	props := maps.Clone(req.Properties)
 	h.active.Add(1)
 	w.mu.Lock()
 	if w.vm.Failed != nil && h.opts.FailurePolicy == FailReload {
@@ -156,22 +157,40 @@ func (h *Host) start(ctx context.Context, req Request) *Stream {
 	return s
 }
 
+// requestDefaults are the pseudo headers a Request may leave out, with the
+// values normalizeRequestHeaders gives them.
+var requestDefaults = [...][2]string{{":method", "GET"}, {":path", "/"}, {":authority", "example.com"}, {":scheme", "http"}}
+
+// normalizeRequestHeaders lowercases the keys into a fresh slice (the guest
+// may edit it; the caller's stays untouched) and puts the missing pseudo
+// headers first. It runs on every request of the nedry proxy, so it tracks
+// the present pseudo headers in a bit set rather than a map and allocates
+// only the result.
 func normalizeRequestHeaders(in [][2]string) [][2]string {
-	out := make([][2]string, 0, len(in)+4)
-	have := map[string]bool{}
+	var have uint8
 	for _, kv := range in {
-		k := strings.ToLower(kv[0])
-		have[k] = true
-		out = append(out, [2]string{k, kv[1]})
-	}
-	defaults := [][2]string{{":method", "GET"}, {":path", "/"}, {":authority", "example.com"}, {":scheme", "http"}}
-	var pseudo [][2]string
-	for _, d := range defaults {
-		if !have[d[0]] {
-			pseudo = append(pseudo, d)
+		if k := kv[0]; len(k) > 0 && k[0] == ':' {
+			k = strings.ToLower(k)
+			for i, d := range requestDefaults {
+				if k == d[0] {
+					have |= 1 << i
+				}
+			}
 		}
 	}
-	return append(pseudo, out...)
+	missing := len(requestDefaults) - bits.OnesCount8(have)
+	out := make([][2]string, 0, len(in)+missing)
+	for i, d := range requestDefaults {
+		if have&(1<<i) == 0 {
+			out = append(out, d)
+		}
+	}
+	for _, kv := range in {
+		// strings.ToLower returns its argument, without allocating, when
+		// there is nothing to lower.
+		out = append(out, [2]string{strings.ToLower(kv[0]), kv[1]})
+	}
+	return out
 }
 
 // vmTrapped marks w's VM failed (cpp-host: the VM fails as a whole).
@@ -461,6 +480,9 @@ func (s *Stream) finishResponse() {
 			resp.Trailers = m.Pairs
 		}
 	}
+	if len(headers) > 1 {
+		resp.Headers = make([][2]string, 0, len(headers)-1)
+	}
 	for _, kv := range headers {
 		if kv[0] == ":status" {
 			resp.Status, _ = strconv.Atoi(kv[1])
@@ -497,7 +519,10 @@ func (s *Stream) end() {
 				s.res.Trap = err
 			}
 		}
-		s.res.Callbacks = append([]string(nil), s.c.Callbacks...)
+		// proxy_on_delete was the context's last callback and the context
+		// is dropped below, so the list is handed over rather than copied;
+		// the capacity cap keeps a caller's append off the shared array.
+		s.res.Callbacks = s.c.Callbacks[:len(s.c.Callbacks):len(s.c.Callbacks)]
 		delete(s.w.streams, s.c.ID)
 		if s.w.vm.Failed == nil {
 			s.h.finishRetired(s.w)

@@ -42,27 +42,29 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	headers, reqID := requestHeaders(r)
-	req := hosttest.Request{
-		Headers:  headers,
-		Body:     body,
-		Trailers: headerPairs(r.Trailer, nil),
-		Properties: map[string]string{
-			"xds.route_name":        p.routes.match(r.URL.Path),
-			"xds.virtual_host_name": p.vhost,
-			"xds.cluster_name":      p.cluster,
-			"source.address":        r.RemoteAddr,
-			"request.id":            reqID,
-		},
-		Upstream: p.upstream,
-	}
+	trailers := headerPairs(r.Trailer, nil)
 	if p.host == nil {
-		resp, err := p.upstream(r.Context(), &hosttest.UpstreamRequest{Headers: req.Headers, Body: req.Body, Trailers: req.Trailers})
+		resp, err := p.upstream(r.Context(), &hosttest.UpstreamRequest{Headers: headers, Body: body, Trailers: trailers})
 		if err != nil {
 			http.Error(w, "nedry: upstream: "+err.Error(), http.StatusBadGateway)
 			return
 		}
 		writeResponse(w, resp)
 		return
+	}
+	req := hosttest.Request{
+		Headers:  headers,
+		Body:     body,
+		Trailers: trailers,
+		// Only what differs per request; the virtual host and cluster
+		// names are the host's default properties (see hostProperties),
+		// which keeps this map, copied again by the host, small.
+		Properties: map[string]string{
+			"xds.route_name": p.routes.match(r.URL.Path),
+			"source.address": r.RemoteAddr,
+			"request.id":     reqID,
+		},
+		Upstream: p.upstream,
 	}
 	// Run resets the stream when the client goes away (or the server shuts
 	// down hard), so a paused request is dropped as Envoy does on a
@@ -78,6 +80,15 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "nedry: no response from the filter", http.StatusBadGateway)
 	default:
 		writeResponse(w, res.Response)
+	}
+}
+
+// hostProperties are the properties every request of p carries, given to
+// the host once as Options.Properties rather than per request.
+func (p *proxy) hostProperties() map[string]string {
+	return map[string]string{
+		"xds.virtual_host_name": p.vhost,
+		"xds.cluster_name":      p.cluster,
 	}
 }
 

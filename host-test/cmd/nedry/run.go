@@ -200,6 +200,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		LogLevel:      level,
 		FailurePolicy: policy,
 		Upstream:      p.upstream,
+		Properties:    p.hostProperties(),
 		Logger:        log.guest,
 	})
 	guestLogs := stopCapture()
