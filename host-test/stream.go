@@ -282,7 +282,12 @@ func (s *Stream) drive() {
 			if s.c != nil {
 				s.c.Phase = abi.PhaseUpstream
 			}
-			up := &UpstreamRequest{Headers: clonePairs(s.requestHeaders()), Body: s.requestBody(), Trailers: s.requestTrailers()}
+			// No copy of the header map: from PhaseUpstream on the guest can
+			// no longer write request headers (headers.go), the upstream
+			// function gets its own copy (callUpstream), and the capacity cap
+			// keeps a caller's append off the stream's array.
+			rh := s.requestHeaders()
+			up := &UpstreamRequest{Headers: rh[:len(rh):len(rh)], Body: s.requestBody(), Trailers: s.requestTrailers()}
 			s.res.Upstream = up
 			s.w.queue = append(s.w.queue, s)
 			return
