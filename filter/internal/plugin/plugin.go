@@ -42,7 +42,7 @@ func New() *Plugin { return &Plugin{} }
 // NewRoot creates the root context for contextID; pass it to
 // abi.SetRootFactory.
 func (p *Plugin) NewRoot(contextID uint32) abi.RootContext {
-	r := &root{id: contextID, plugin: p, paused: map[uint32]*stream{}}
+	r := &root{id: contextID, plugin: p}
 	r.resumeFn = r.resume
 	return r
 }

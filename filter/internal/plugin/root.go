@@ -20,9 +20,10 @@ type root struct {
 
 	cur *loaded // nil until a configuration was accepted
 
-	queue    fault.DelayQueue
-	paused   map[uint32]*stream // streams in queue, by context id
-	resumeFn func(id uint32)    // r.resume, bound once so ticks do not allocate
+	// The streams a delay holds. Each stream keeps its own place in the
+	// heap, so holding and dropping one needs no map.
+	queue    fault.DelayQueue[*stream]
+	resumeFn func(s *stream) // r.resume, bound once so ticks do not allocate
 	tickOn   bool
 
 	retiring   bool // proxy_on_done answered false
@@ -86,6 +87,10 @@ func (r *root) OnConfigure(size int) bool {
 		seed = rand.Uint64()
 	}
 	r.cur = &loaded{cfg: cfg, rnd: fault.NewRand(seed), stats: stats, hc: hc}
+	// Room for the streams this configuration may hold, up to a bound that
+	// keeps a generous limit from reserving memory it never uses: pausing a
+	// stream should not grow the heap on the request path.
+	r.queue.Grow(min(cfg.MaxActiveFaults, maxQueueReserve) - r.queue.Len())
 
 	if cfg.Empty() {
 		_ = abi.Log(abi.LogLevelWarn, "nedry: configuration accepted with no rules: "+cfg.Summary())
@@ -100,6 +105,10 @@ func (r *root) reject(msg string) bool {
 	_ = abi.IncrementMetric(r.plugin.configRejected, 1)
 	return false
 }
+
+// maxQueueReserve bounds the delay queue room reserved at configure time
+// (24 bytes a stream).
+const maxQueueReserve = 1024
 
 // loaded is one accepted configuration with everything prepared for it.
 // A stream keeps the one current at its start, so a root reconfigured in
@@ -125,21 +134,15 @@ func (r *root) NewStream(id uint32) abi.StreamContext {
 // none is left.
 func (r *root) OnTick() {
 	r.queue.PopDue(now(), r.resumeFn)
-	r.afterDequeue()
+	r.afterDequeue(true)
 }
 
-// resume is called by PopDue for a due stream.
-func (r *root) resume(id uint32) {
-	s := r.paused[id]
-	if s == nil {
-		return
-	}
-	delete(r.paused, id)
+// resume is called by PopDue for a due stream, already out of the queue.
+func (r *root) resume(s *stream) {
 	r.plugin.release()
-	s.queued = false
 	// Envoy resets the effective context at every callback: without this,
 	// the calls below would act on the root and resume nothing.
-	if err := abi.SetEffectiveContext(id); err != nil {
+	if err := abi.SetEffectiveContext(s.id); err != nil {
 		return
 	}
 	defer r.recoverStream(s)
@@ -157,9 +160,7 @@ func (r *root) recoverStream(s *stream) {
 
 // enqueue holds s until due (nanoseconds), starting the tick if needed.
 func (r *root) enqueue(s *stream, due int64, tick time.Duration) {
-	r.queue.Push(s.id, due)
-	r.paused[s.id] = s
-	s.queued = true
+	r.queue.Push(s, due)
 	r.plugin.hold()
 	if !r.tickOn {
 		// From a stream callback Envoy sets the tick of the stream's root.
@@ -172,23 +173,25 @@ func (r *root) enqueue(s *stream, due int64, tick time.Duration) {
 // dequeue drops s from the queue: its stream ended while paused, and a reset
 // stream must never be resumed.
 func (r *root) dequeue(s *stream) {
-	if !s.queued {
+	if !r.queue.Remove(s) {
 		return
 	}
-	s.queued = false
-	r.queue.Remove(s.id)
-	delete(r.paused, s.id)
 	r.plugin.release()
-	r.afterDequeue()
+	r.afterDequeue(false)
 }
 
-// afterDequeue stops the tick once nothing waits (an idle tick costs a VM
-// call per period on every worker) and finishes a retiring root.
-func (r *root) afterDequeue() {
+// afterDequeue finishes a retiring root once nothing waits, and stops the
+// tick (an idle tick costs a VM call per period on every worker), but only
+// from a tick: a stream reset while paused leaves the tick running until
+// the next one finds the queue empty. Under steady delayed traffic whose
+// clients give up first, stopping and restarting the tick at every reset
+// would add a host call to each pause and each reset; this costs one idle
+// tick once the traffic stops.
+func (r *root) afterDequeue(fromTick bool) {
 	if r.queue.Len() > 0 {
 		return
 	}
-	if r.tickOn {
+	if r.tickOn && fromTick {
 		_ = abi.SetTickPeriod(0)
 		r.tickOn = false
 	}

@@ -46,7 +46,7 @@ type stream struct {
 	plan    plan
 	applied config.FaultSet // faults actually injected, for the tag
 
-	queued       bool // in root.queue
+	fault.Slot        // place in root.queue while a delay holds the stream
 	localReply   bool // Nedry answered; response callbacks see its reply
 	holdResponse bool // a response-phase delay waits for response headers
 	phase        config.Phase
