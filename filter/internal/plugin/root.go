@@ -130,11 +130,12 @@ func (r *root) NewStream(id uint32) abi.StreamContext {
 	return s
 }
 
-// OnTick resumes the streams whose delay is over and stops the tick when
-// none is left.
+// OnTick resumes the streams whose delay is over. A tick that finds the
+// queue already empty stops the tick; see afterDequeue.
 func (r *root) OnTick() {
+	idle := r.queue.Len() == 0
 	r.queue.PopDue(now(), r.resumeFn)
-	r.afterDequeue(true)
+	r.afterDequeue(idle)
 }
 
 // resume is called by PopDue for a due stream, already out of the queue.
@@ -181,17 +182,16 @@ func (r *root) dequeue(s *stream) {
 }
 
 // afterDequeue finishes a retiring root once nothing waits, and stops the
-// tick (an idle tick costs a VM call per period on every worker), but only
-// from a tick: a stream reset while paused leaves the tick running until
-// the next one finds the queue empty. Under steady delayed traffic whose
-// clients give up first, stopping and restarting the tick at every reset
-// would add a host call to each pause and each reset; this costs one idle
-// tick once the traffic stops.
-func (r *root) afterDequeue(fromTick bool) {
+// tick when idleTick says a whole tick period went by with nothing queued.
+// The tick is not stopped the moment the queue empties (last stream resumed
+// or reset while paused): under steady delayed traffic that would cost a
+// proxy_set_tick_period_milliseconds at every pause and another when it
+// ends. Keeping it costs one idle tick (a VM call) once the traffic stops.
+func (r *root) afterDequeue(idleTick bool) {
 	if r.queue.Len() > 0 {
 		return
 	}
-	if r.tickOn && fromTick {
+	if r.tickOn && idleTick {
 		_ = abi.SetTickPeriod(0)
 		r.tickOn = false
 	}
