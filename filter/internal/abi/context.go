@@ -45,8 +45,8 @@ var (
 	rootFactory func(contextID uint32) RootContext
 	panicHook   func(contextID uint32)
 	roots       = map[uint32]RootContext{}
-	streams     = map[uint32]StreamContext{}
-	depth       int // nesting of callbacks, see memory.go
+	streams     idTable[StreamContext] // see table.go for why not a map
+	depth       int                    // nesting of callbacks, see memory.go
 )
 
 // SetRootFactory registers the constructor of root contexts. Call it from an
@@ -132,11 +132,30 @@ func stream(id uint32) StreamContext {
 	if lastStream.s != nil && lastStream.id == id {
 		return lastStream.s
 	}
-	s := streams[id]
+	s, _ := streams.get(id)
 	if s != nil {
 		lastStream.id, lastStream.s = id, s
 	}
 	return s
+}
+
+// lastRoot caches the root of the latest stream creation: nearly every
+// stream has the root that serves the current configuration as its parent.
+var lastRoot struct {
+	id uint32
+	r  RootContext
+}
+
+// parentRoot returns the root context registered under id, or nil.
+func parentRoot(id uint32) RootContext {
+	if lastRoot.r != nil && lastRoot.id == id {
+		return lastRoot.r
+	}
+	r := roots[id]
+	if r != nil {
+		lastRoot.id, lastRoot.r = id, r
+	}
+	return r
 }
 
 func onContextCreate(id, parent uint32) {
@@ -144,12 +163,12 @@ func onContextCreate(id, parent uint32) {
 		rootOrCreate(id)
 		return
 	}
-	r := roots[parent]
+	r := parentRoot(parent)
 	if r == nil {
 		return
 	}
 	if s := r.NewStream(id); s != nil {
-		streams[id] = s
+		streams.put(id, s)
 		lastStream.id, lastStream.s = id, s
 	}
 }
@@ -173,13 +192,16 @@ func onLog(id uint32) {
 
 func onDelete(id uint32) {
 	if s := stream(id); s != nil {
-		delete(streams, id)
+		streams.remove(id)
 		lastStream.id, lastStream.s = 0, nil
 		s.OnDelete()
 		return
 	}
 	if r := roots[id]; r != nil {
 		delete(roots, id)
+		if lastRoot.id == id {
+			lastRoot.id, lastRoot.r = 0, nil
+		}
 		r.OnDelete()
 	}
 }

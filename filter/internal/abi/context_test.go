@@ -43,8 +43,9 @@ func TestRegistry_lifecycle(t *testing.T) {
 	t.Cleanup(func() {
 		SetRootFactory(nil)
 		clear(roots)
-		clear(streams)
+		streams = idTable[StreamContext]{}
 		lastStream.id, lastStream.s = 0, nil
+		lastRoot.id, lastRoot.r = 0, nil
 	})
 
 	onContextCreate(1, 0)
@@ -54,10 +55,10 @@ func TestRegistry_lifecycle(t *testing.T) {
 	if Root(1) == nil || Root(5) == nil || Root(1) == Root(5) {
 		t.Fatalf("want two distinct roots, have %v and %v", Root(1), Root(5))
 	}
-	if _, ok := streams[3]; ok {
+	if _, ok := streams.get(3); ok {
 		t.Fatal("a stream of an unknown root was registered")
 	}
-	if stream(2) == nil || stream(2) != streams[2] {
+	if s, _ := streams.get(2); stream(2) == nil || stream(2) != s {
 		t.Fatal("stream(2): want the registered stream")
 	}
 	onLog(2)
@@ -65,7 +66,7 @@ func TestRegistry_lifecycle(t *testing.T) {
 		t.Fatal("stream proxy_on_done must answer true")
 	}
 	onDelete(2)
-	if _, ok := streams[2]; ok || stream(2) != nil {
+	if _, ok := streams.get(2); ok || stream(2) != nil {
 		t.Fatal("stream still registered after proxy_on_delete")
 	}
 	if onDone(1) {
@@ -74,6 +75,11 @@ func TestRegistry_lifecycle(t *testing.T) {
 	onDelete(1)
 	if Root(1) != nil {
 		t.Fatal("root still registered after proxy_on_delete")
+	}
+	// The deleted root must not live on in the parent cache.
+	onContextCreate(6, 1)
+	if stream(6) != nil {
+		t.Fatal("a stream was created for a deleted root")
 	}
 	want := []string{"new stream", "stream log", "stream done", "stream delete", "root done", "root delete"}
 	if !reflect.DeepEqual(calls, want) {
