@@ -43,8 +43,8 @@ func TestRegistry_lifecycle(t *testing.T) {
 	t.Cleanup(func() {
 		SetRootFactory(nil)
 		clear(roots)
-		streams = idTable[StreamContext]{}
-		lastStream.id, lastStream.s = 0, nil
+		streams = idTable[streamEntry]{}
+		lastStream.id, lastStream.e = 0, streamEntry{}
 		lastRoot.id, lastRoot.r = 0, nil
 	})
 
@@ -58,7 +58,7 @@ func TestRegistry_lifecycle(t *testing.T) {
 	if _, ok := streams.get(3); ok {
 		t.Fatal("a stream of an unknown root was registered")
 	}
-	if s, _ := streams.get(2); stream(2) == nil || stream(2) != s {
+	if e, _ := streams.get(2); stream(2) == nil || stream(2) != e.s {
 		t.Fatal("stream(2): want the registered stream")
 	}
 	onLog(2)
@@ -100,5 +100,46 @@ func TestRegistry_rootCreatedOnDemand(t *testing.T) {
 	b := rootOrCreate(7)
 	if a == nil || a != b || n != 1 {
 		t.Fatalf("want one root created once, have %v %v after %d creations", a, b, n)
+	}
+}
+
+// A quiet stream's log and done callbacks never reach the plugin, its delete
+// still does, and quiet is per stream: the neighbour keeps every callback.
+// Marking an unknown stream or a root is a no-op.
+func TestRegistry_quiet(t *testing.T) {
+	var calls []string
+	SetRootFactory(func(id uint32) RootContext { return &fakeRoot{id: id, calls: &calls} })
+	t.Cleanup(func() {
+		SetRootFactory(nil)
+		clear(roots)
+		streams = idTable[streamEntry]{}
+		lastStream.id, lastStream.e = 0, streamEntry{}
+		lastRoot.id, lastRoot.r = 0, nil
+	})
+	onContextCreate(1, 0)
+	onContextCreate(2, 1)
+	onContextCreate(3, 1) // the cache now holds 3: Quiet(2) must reach the table
+	Quiet(2)
+	Quiet(99)
+	Quiet(1)
+	if !quiet(2) || quiet(3) || quiet(1) || quiet(99) {
+		t.Fatalf("quiet: want only stream 2, have 2:%v 3:%v root:%v unknown:%v", quiet(2), quiet(3), quiet(1), quiet(99))
+	}
+	onLog(2)
+	if !onDone(2) {
+		t.Fatal("a quiet stream's proxy_on_done must answer true")
+	}
+	onLog(3)
+	onDone(3)
+	onDelete(2)
+	onDelete(3)
+	want := []string{"new stream", "new stream", "stream log", "stream done", "stream delete", "stream delete"}
+	if !reflect.DeepEqual(calls, want) {
+		t.Fatalf("want callbacks %q, have %q", want, calls)
+	}
+	// A new stream reusing a deleted id starts out loud.
+	onContextCreate(2, 1)
+	if quiet(2) {
+		t.Fatal("a new stream under a reused id inherited quiet")
 	}
 }

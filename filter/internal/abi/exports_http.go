@@ -4,10 +4,16 @@ package abi
 
 // HTTP stream callbacks. Each recovers panics and then answers Continue, so
 // a bug in Nedry lets the request through untouched (fail open). A stream
-// the registry does not know (its root refused to create it) continues too.
+// the registry does not know (its root refused to create it) continues too,
+// and so does a quiet one (see Quiet): both are answered before the
+// recovery is set up, since no plugin code runs for them.
 
 //go:wasmexport proxy_on_request_headers
 func proxyOnRequestHeaders(contextID, numHeaders, endOfStream uint32) (action uint32) {
+	e := lookupStream(contextID)
+	if e.s == nil || e.quiet {
+		return uint32(ActionContinue)
+	}
 	enter()
 	defer func() {
 		if v := recover(); v != nil {
@@ -16,15 +22,15 @@ func proxyOnRequestHeaders(contextID, numHeaders, endOfStream uint32) (action ui
 		}
 		leave()
 	}()
-	s := stream(contextID)
-	if s == nil {
-		return uint32(ActionContinue)
-	}
-	return uint32(s.OnRequestHeaders(int(numHeaders), endOfStream != 0))
+	return uint32(e.s.OnRequestHeaders(int(numHeaders), endOfStream != 0))
 }
 
 //go:wasmexport proxy_on_request_body
 func proxyOnRequestBody(contextID, bodySize, endOfStream uint32) (action uint32) {
+	e := lookupStream(contextID)
+	if e.s == nil || e.quiet {
+		return uint32(ActionContinue)
+	}
 	enter()
 	defer func() {
 		if v := recover(); v != nil {
@@ -33,15 +39,15 @@ func proxyOnRequestBody(contextID, bodySize, endOfStream uint32) (action uint32)
 		}
 		leave()
 	}()
-	s := stream(contextID)
-	if s == nil {
-		return uint32(ActionContinue)
-	}
-	return uint32(s.OnRequestBody(int(bodySize), endOfStream != 0))
+	return uint32(e.s.OnRequestBody(int(bodySize), endOfStream != 0))
 }
 
 //go:wasmexport proxy_on_request_trailers
 func proxyOnRequestTrailers(contextID, numTrailers uint32) (action uint32) {
+	e := lookupStream(contextID)
+	if e.s == nil || e.quiet {
+		return uint32(ActionContinue)
+	}
 	enter()
 	defer func() {
 		if v := recover(); v != nil {
@@ -50,15 +56,15 @@ func proxyOnRequestTrailers(contextID, numTrailers uint32) (action uint32) {
 		}
 		leave()
 	}()
-	s := stream(contextID)
-	if s == nil {
-		return uint32(ActionContinue)
-	}
-	return uint32(s.OnRequestTrailers(int(numTrailers)))
+	return uint32(e.s.OnRequestTrailers(int(numTrailers)))
 }
 
 //go:wasmexport proxy_on_response_headers
 func proxyOnResponseHeaders(contextID, numHeaders, endOfStream uint32) (action uint32) {
+	e := lookupStream(contextID)
+	if e.s == nil || e.quiet {
+		return uint32(ActionContinue)
+	}
 	enter()
 	defer func() {
 		if v := recover(); v != nil {
@@ -67,15 +73,15 @@ func proxyOnResponseHeaders(contextID, numHeaders, endOfStream uint32) (action u
 		}
 		leave()
 	}()
-	s := stream(contextID)
-	if s == nil {
-		return uint32(ActionContinue)
-	}
-	return uint32(s.OnResponseHeaders(int(numHeaders), endOfStream != 0))
+	return uint32(e.s.OnResponseHeaders(int(numHeaders), endOfStream != 0))
 }
 
 //go:wasmexport proxy_on_response_body
 func proxyOnResponseBody(contextID, bodySize, endOfStream uint32) (action uint32) {
+	e := lookupStream(contextID)
+	if e.s == nil || e.quiet {
+		return uint32(ActionContinue)
+	}
 	enter()
 	defer func() {
 		if v := recover(); v != nil {
@@ -84,15 +90,15 @@ func proxyOnResponseBody(contextID, bodySize, endOfStream uint32) (action uint32
 		}
 		leave()
 	}()
-	s := stream(contextID)
-	if s == nil {
-		return uint32(ActionContinue)
-	}
-	return uint32(s.OnResponseBody(int(bodySize), endOfStream != 0))
+	return uint32(e.s.OnResponseBody(int(bodySize), endOfStream != 0))
 }
 
 //go:wasmexport proxy_on_response_trailers
 func proxyOnResponseTrailers(contextID, numTrailers uint32) (action uint32) {
+	e := lookupStream(contextID)
+	if e.s == nil || e.quiet {
+		return uint32(ActionContinue)
+	}
 	enter()
 	defer func() {
 		if v := recover(); v != nil {
@@ -101,9 +107,5 @@ func proxyOnResponseTrailers(contextID, numTrailers uint32) (action uint32) {
 		}
 		leave()
 	}()
-	s := stream(contextID)
-	if s == nil {
-		return uint32(ActionContinue)
-	}
-	return uint32(s.OnResponseTrailers(int(numTrailers)))
+	return uint32(e.s.OnResponseTrailers(int(numTrailers)))
 }

@@ -4,6 +4,9 @@ package abi
 
 // Lifecycle callbacks. Every export recovers panics and answers the
 // fail-open value: a trap would kill the VM for every stream on the worker.
+// A quiet stream's proxy_on_log and proxy_on_done are answered before the
+// recovery is set up (see Quiet); its proxy_on_delete still reaches the
+// plugin, which recycles the stream.
 
 // proxy_abi_version_0_2_1 marks the ABI version; Envoy refuses a module
 // without such a marker.
@@ -25,6 +28,9 @@ func proxyOnContextCreate(contextID, parentID uint32) {
 
 //go:wasmexport proxy_on_done
 func proxyOnDone(contextID uint32) (done uint32) {
+	if quiet(contextID) {
+		return 1
+	}
 	enter()
 	defer func() {
 		if v := recover(); v != nil {
@@ -38,6 +44,9 @@ func proxyOnDone(contextID uint32) (done uint32) {
 
 //go:wasmexport proxy_on_log
 func proxyOnLog(contextID uint32) {
+	if quiet(contextID) {
+		return
+	}
 	enter()
 	defer func() {
 		if v := recover(); v != nil {

@@ -27,20 +27,28 @@ func (t *idTable[V]) slot(key uint32) int {
 
 // get returns the value of key, and whether it is present.
 func (t *idTable[V]) get(key uint32) (V, bool) {
+	if p := t.ptr(key); p != nil {
+		return *p, true
+	}
+	var zero V
+	return zero, false
+}
+
+// ptr returns the value of key in place, or nil when key is absent. The
+// pointer is valid until the next put (which may grow the table).
+func (t *idTable[V]) ptr(key uint32) *V {
 	if key != 0 && len(t.keys) > 0 {
 		mask := len(t.keys) - 1
 		for i := t.slot(key); ; i = (i + 1) & mask {
 			switch t.keys[i] {
 			case key:
-				return t.vals[i], true
+				return &t.vals[i]
 			case 0:
-				var zero V
-				return zero, false
+				return nil
 			}
 		}
 	}
-	var zero V
-	return zero, false
+	return nil
 }
 
 // put sets the value of key, which must not be 0.

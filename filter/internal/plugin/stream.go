@@ -74,7 +74,29 @@ func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 	// The header view lives in a buffer the next request reuses: nothing
 	// may read it after this callback, even one that panicked.
 	defer s.dropHeaders()
-	return s.onRequestHeaders()
+	a := s.onRequestHeaders()
+	s.quietIfSettled()
+	return a
+}
+
+// quietIfSettled tells the ABI layer to answer the stream's remaining
+// callbacks itself when none of them has work left (see abi.Quiet): most
+// streams match no rule or draw no fault.
+func (s *stream) quietIfSettled() {
+	if !s.Queued() && !s.holdResponse && s.panicAt != panicResponse && !s.needsResponse() {
+		abi.Quiet(s.id)
+	}
+}
+
+// needsResponse reports whether OnResponseHeaders has work on this stream:
+// response corruption or the tag on an upstream response.
+func (s *stream) needsResponse() bool {
+	if s.localReply || s.cfg == nil {
+		return false
+	}
+	p := &s.plan
+	return (p.faults&config.FaultCorrupt != 0 && len(p.respOps) > 0) ||
+		(s.cfg.ResponseHeader != "" && s.applied != 0)
 }
 
 // dropHeaders forgets every transient view of the request (headers and
@@ -367,6 +389,7 @@ func (s *stream) resume() {
 	if s.applyRequest() == abi.ActionContinue {
 		_ = abi.ContinueStream(abi.StreamTypeHTTPRequest)
 	}
+	s.quietIfSettled()
 }
 
 // failOpen lets a stream whose resumption panicked go on untouched.
