@@ -46,7 +46,7 @@ var (
 	panicHook   func(contextID uint32)
 	roots       = map[uint32]RootContext{}
 	streams     idTable[streamEntry] // see table.go for why not a map
-	depth       int                    // nesting of callbacks, see memory.go
+	depth       int                  // nesting of callbacks, see memory.go
 )
 
 // SetRootFactory registers the constructor of root contexts. Call it from an
