@@ -96,6 +96,7 @@ func New(ctx context.Context, wasm []byte, opts Options) (*Host, error) {
 		Strict:   !opts.Lenient,
 		Properties: abi.PropertyDefaults{PluginName: opts.PluginName, RootID: opts.RootID,
 			VMID: opts.VMID, NodeID: opts.NodeID, Values: opts.Properties},
+		CallObserver: opts.CallObserver,
 	}
 	if opts.RealTime {
 		h.tickWake = make(chan struct{}, 1)

@@ -154,6 +154,19 @@ type Options struct {
 	Properties map[string]string
 	// Logger, when set, receives every guest log as it happens.
 	Logger func(LogEntry)
+	// CallObserver, when set, receives the name and wall time of every guest
+	// export call the host makes (proxy_on_context_create,
+	// proxy_on_request_headers, ..., proxy_on_tick, and the start-up calls
+	// of every VM, including the throw-away VM that checks a
+	// configuration), guest GC included, so a benchmark can time single
+	// callbacks.
+	// Only outermost calls are reported: a proxy_on_memory_allocate the
+	// guest causes through a hostcall counts in its parent callback's time
+	// and is not reported by itself. It runs on the calling goroutine while
+	// that worker's VM is locked, so it must be quick and must not call the
+	// Host; with several Workers it is called concurrently. When nil the
+	// host reads no clock for it.
+	CallObserver func(export string, d time.Duration)
 }
 
 // Request is one downstream HTTP request.

@@ -35,6 +35,10 @@ type Env struct {
 	// TickSet, when set, is called after a guest starts or changes a tick
 	// period, so a real-time host can wake up for it instead of polling.
 	TickSet func()
+	// CallObserver, when set, receives the export name and wall time of every
+	// outermost guest export call (see VM.call). Nil costs one nil check per
+	// call: no clock is read.
+	CallObserver func(export string, d time.Duration)
 }
 
 // Phase is where a stream context is in Envoy's filter chain. The header and
@@ -297,6 +301,12 @@ func (vm *VM) Context(id uint32) *Context { return vm.contexts[id] }
 // call runs one guest export with c as the current context. The effective
 // context resets at every callback, as cpp-host's thread-local
 // effective_context_id_ does when Envoy enters the VM.
+//
+// Every export the host calls goes through here, except the allocator a
+// hostcall calls into (VM.alloc), so this is where Env.CallObserver times a
+// callback. It times outermost calls only (vm.callback is empty between
+// callbacks): an allocation or any nested call is part of its parent's time,
+// as it is part of the parent's latency in Envoy.
 func (vm *VM) call(c *Context, name string, fn api.Function, args ...uint64) (uint64, error) {
 	if vm.Failed != nil {
 		return 0, vm.Failed
@@ -305,7 +315,17 @@ func (vm *VM) call(c *Context, name string, fn api.Function, args ...uint64) (ui
 	vm.cur, vm.effective, vm.callback = c, 0, name
 	copy(vm.stack[:], args)
 	stack := vm.stack[:]
+	observe := vm.env.CallObserver != nil && prevCb == ""
+	var start time.Time
+	if observe {
+		start = time.Now()
+	}
 	err := fn.CallWithStack(vm.ctx, stack)
+	if observe {
+		// Called before the state is restored; the observer is host code
+		// and must not call into the VM.
+		vm.env.CallObserver(name, time.Since(start))
+	}
 	vm.cur, vm.effective, vm.callback = prevCur, prevEff, prevCb
 	if err != nil {
 		var id uint32
