@@ -157,6 +157,12 @@ func (c *Conditions) Matches(req Request) bool {
 	return true
 }
 
+// empty reports whether c has no condition at all.
+func (c *Conditions) empty() bool {
+	return c.RouteName == "" && c.VirtualHost == "" && c.Cluster == "" && c.Path == "" &&
+		c.Prefix == "" && c.Regex == nil && len(c.Methods) == 0 && c.Authority == "" && len(c.Headers) == 0
+}
+
 // StripQuery returns p without its query string or fragment. It returns a
 // substring of p and never allocates.
 func StripQuery(p string) string {

@@ -13,6 +13,12 @@ import "strings"
 // order is preserved across indexes.
 type Table struct {
 	conds []Conditions
+	// rest holds, per rule, the conditions its index does not already
+	// guarantee (the indexed one cleared), and plain marks the rules with
+	// none left: a candidate the index returns for a plain rule matches
+	// without another look at the request.
+	rest  []Conditions
+	plain []bool
 
 	path        exactIndex
 	routeName   exactIndex
@@ -27,7 +33,10 @@ type Table struct {
 	// index most likely to produce an early match is consulted first and
 	// the later ones are skipped without fetching their request attribute.
 	order [numIndexes]indexKind
-	needs Needs
+	// active is how many kinds at the front of order hold any rule: Match
+	// never visits an empty index.
+	active int
+	needs  Needs
 }
 
 type indexKind uint8
@@ -63,7 +72,7 @@ func (x *exactIndex) add(key string, pos int32) {
 // Build compiles conds, given in config order, into a Table.
 func Build(conds []Conditions) *Table {
 	n := int32(len(conds))
-	t := &Table{conds: conds, unindexedAt: n}
+	t := &Table{conds: conds, unindexedAt: n, rest: make([]Conditions, len(conds)), plain: make([]bool, len(conds))}
 	for _, x := range []*exactIndex{&t.path, &t.routeName, &t.authority, &t.virtualHost, &t.cluster} {
 		x.min = n
 	}
@@ -72,25 +81,34 @@ func Build(conds []Conditions) *Table {
 	for i := range conds {
 		c := &conds[i]
 		pos := int32(i)
+		rest := *c
 		switch {
 		case c.Path != "":
 			t.path.add(c.Path, pos)
+			rest.Path = ""
 		case c.RouteName != "":
 			t.routeName.add(c.RouteName, pos)
+			rest.RouteName = ""
 		case c.Authority != "":
 			t.authority.add(c.Authority, pos)
+			rest.Authority = ""
 		case c.VirtualHost != "":
 			t.virtualHost.add(c.VirtualHost, pos)
+			rest.VirtualHost = ""
 		case c.Cluster != "":
 			t.cluster.add(c.Cluster, pos)
+			rest.Cluster = ""
 		case c.Prefix != "":
 			t.prefix.insert(c.Prefix, pos)
+			rest.Prefix = ""
 		default:
 			t.unindexed = append(t.unindexed, pos)
 			if pos < t.unindexedAt {
 				t.unindexedAt = pos
 			}
 		}
+		t.rest[i] = rest
+		t.plain[i] = rest.empty()
 		nd := &t.needs
 		nd.RouteName = nd.RouteName || c.RouteName != ""
 		nd.VirtualHost = nd.VirtualHost || c.VirtualHost != ""
@@ -123,6 +141,9 @@ func Build(conds []Conditions) *Table {
 			t.order[j], t.order[j-1] = t.order[j-1], t.order[j]
 		}
 	}
+	for t.active < len(t.order) && mins[t.order[t.active]] < n {
+		t.active++
+	}
 	return t
 }
 
@@ -136,7 +157,7 @@ func (t *Table) Needs() Needs { return t.needs }
 // conditions all hold for req, or -1 if none does. It does not allocate.
 func (t *Table) Match(req Request) int {
 	best := int32(len(t.conds))
-	for _, k := range t.order {
+	for _, k := range t.order[:t.active] {
 		switch k {
 		case indexPath:
 			if t.path.min < best {
@@ -181,7 +202,7 @@ func (t *Table) scan(list []int32, best int32, req Request) int32 {
 		if pos >= best {
 			break
 		}
-		if t.conds[pos].Matches(req) {
+		if t.plain[pos] || t.rest[pos].Matches(req) {
 			return pos
 		}
 	}
