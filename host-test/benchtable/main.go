@@ -87,32 +87,50 @@ func median(vs []float64) float64 {
 	return (vs[n/2-1] + vs[n/2]) / 2
 }
 
-// target is one goal of the filter issue on one metric of one benchmark.
+// target is one goal of the filter issue on one metric of one benchmark, or
+// a metric shown next to one as context.
 type target struct {
 	bench, metric string
-	// max is the bound; the target is met when value <= max, or, for a
-	// floor (atLeast), when value >= max.
-	max     float64
-	goal    string
-	atLeast bool
+	// max is the bound: see judge.
+	max  float64
+	goal string
+	kind judge
 }
 
+// judge says how a target's value meets its bound.
+type judge int
+
+const (
+	// atMost: met when value <= max.
+	atMost judge = iota
+	// atLeast: a floor, met when value >= max.
+	atLeast
+	// contextOnly: a metric shown under a target to read it by; its max is
+	// unused, it is never judged nor counted as missed.
+	contextOnly
+)
+
 var targets = []target{
-	{"BenchmarkRequest/no_match", "x-floor", 2, "<= 2x floor", false},
-	{"BenchmarkRequest/matched_no_fault", "x-floor", 3, "<= 3x floor", false},
-	{"BenchmarkRequest/abort", "above-floor-ns", 3000, "<= floor + 3 µs", false},
+	{"BenchmarkRequest/no_match", "x-floor", 2, "<= 2x floor", atMost},
+	{"BenchmarkRequest/matched_no_fault", "x-floor", 3, "<= 3x floor", atMost},
+	{"BenchmarkRequest/abort", "above-floor-ns", 3000, "<= floor + 3 µs", atMost},
 	// "As fast as a matched one": 10% allowance for measurement noise.
-	{"BenchmarkRequest/delay", "x-matched", 1.1, "pause as fast as matched (<= 1.1x)", false},
-	{"BenchmarkRequest/delay_1h", "x-matched", 1.1, "pause as fast as matched (<= 1.1x)", false},
-	{"BenchmarkRules/rules_10000", "hit-x-rules_1", 1.5, "<= 1.5x rules_1 (hit)", false},
-	{"BenchmarkRules/rules_10000", "miss-x-rules_1", 1.5, "<= 1.5x rules_1 (miss)", false},
-	{"BenchmarkConfigure/rules_1000", "configure-ms", 50, "<= 50 ms", false},
-	{"BenchmarkInstantiate", "ms/vm", 20, "<= 20 ms", false},
-	{"BenchmarkMemory", "growth-B", 0, "flat after 10k (0 B)", false},
-	{"BenchmarkMemory", "MiB@end", 16, "<= 16 MiB per VM", false},
-	{"BenchmarkTail/nedry", "p99.9-µs", 50, "p99.9 <= 50 µs", false},
-	{"BenchmarkTail/nedry", "max-µs", 5000, "max <= 5 ms", false},
-	{"BenchmarkProxy", "ratio", 0.85, "nedry run throughput >= 0.85x plain proxy", true},
+	{"BenchmarkRequest/delay", "x-matched", 1.1, "pause as fast as matched (<= 1.1x)", atMost},
+	{"BenchmarkRequest/delay_1h", "x-matched", 1.1, "pause as fast as matched (<= 1.1x)", atMost},
+	{"BenchmarkRules/rules_10000", "hit-x-rules_1", 1.5, "<= 1.5x rules_1 (hit)", atMost},
+	{"BenchmarkRules/rules_10000", "miss-x-rules_1", 1.5, "<= 1.5x rules_1 (miss)", atMost},
+	{"BenchmarkConfigure/rules_1000", "configure-ms", 50, "<= 50 ms", atMost},
+	{"BenchmarkInstantiate", "ms/vm", 20, "<= 20 ms", atMost},
+	{"BenchmarkMemory", "growth-B", 0, "flat after 10k (0 B)", atMost},
+	{"BenchmarkMemory", "MiB@end", 16, "<= 16 MiB per VM", atMost},
+	// The target is per callback. A step (p99.9-µs, max-µs) holds several
+	// callbacks and the harness's own work, so it overstates a callback; it
+	// is shown for context.
+	{"BenchmarkTail/nedry", "cb-p99.9-µs", 50, "p99.9 <= 50 µs per callback", atMost},
+	{"BenchmarkTail/nedry", "cb-max-µs", 5000, "max <= 5 ms per callback", atMost},
+	{"BenchmarkTail/nedry", "p99.9-µs", 0, "p99.9 per host step", contextOnly},
+	{"BenchmarkTail/nedry", "max-µs", 0, "max per host step", contextOnly},
+	{"BenchmarkProxy", "ratio", 0.85, "nedry run throughput >= 0.85x plain proxy", atLeast},
 }
 
 // columns are the metrics shown for every benchmark that has them; the
@@ -148,7 +166,7 @@ func main() {
 			os.Exit(1)
 		}
 		const limit = 3 << 20
-		fmt.Fprintf(w, "%-34s %-16s %14d %-30s %s\n", "build/nedry.wasm", "bytes", fi.Size(), "<= 3 MiB", verdict(float64(fi.Size()), limit, false))
+		fmt.Fprintf(w, "%-34s %-16s %14d %-30s %s\n", "build/nedry.wasm", "bytes", fi.Size(), "<= 3 MiB", verdict(float64(fi.Size()), limit, atMost))
 		if fi.Size() > limit {
 			missed++
 		}
@@ -195,28 +213,34 @@ func printTargets(w io.Writer, results map[string]result) int {
 			fmt.Fprintf(w, "%-34s %-16s %14s %-30s %s\n", strings.TrimPrefix(t.bench, "Benchmark"), t.metric, "-", t.goal, "not run")
 			continue
 		}
-		met := v <= t.max
-		if t.atLeast {
-			met = v >= t.max
-		}
-		if !met {
+		if !met(v, t.max, t.kind) {
 			missed++
 		}
-		fmt.Fprintf(w, "%-34s %-16s %14s %-30s %s\n", strings.TrimPrefix(t.bench, "Benchmark"), t.metric, format(v), t.goal, verdict(v, t.max, t.atLeast))
+		fmt.Fprintf(w, "%-34s %-16s %14s %-30s %s\n", strings.TrimPrefix(t.bench, "Benchmark"), t.metric, format(v), t.goal, verdict(v, t.max, t.kind))
 	}
 	return missed
 }
 
-// verdict says met, or missed and by how much relative to the bound.
-func verdict(v, max float64, atLeast bool) string {
-	if atLeast {
-		if v >= max {
-			return "met"
-		}
-		return fmt.Sprintf("MISSED (%.2fx the floor)", v/max)
+// met reports whether v meets max; a context row always does.
+func met(v, max float64, kind judge) bool {
+	switch kind {
+	case atLeast:
+		return v >= max
+	case contextOnly:
+		return true
 	}
-	if v <= max {
+	return v <= max
+}
+
+// verdict says met, or missed and by how much relative to the bound.
+func verdict(v, max float64, kind judge) string {
+	switch {
+	case kind == contextOnly:
+		return "context, not judged"
+	case met(v, max, kind):
 		return "met"
+	case kind == atLeast:
+		return fmt.Sprintf("MISSED (%.2fx the floor)", v/max)
 	}
 	if max == 0 {
 		return fmt.Sprintf("MISSED by %s", format(v))
