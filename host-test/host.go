@@ -550,3 +550,8 @@ func isGRPC(headers [][2]string) bool {
 	ct, _ := lookup(headers, "content-type")
 	return strings.HasPrefix(ct, "application/grpc")
 }
+
+// SetLogLevel changes the level proxy_get_log_level answers and below which
+// proxy_log drops messages, as Envoy's admin /logging endpoint does at run
+// time. Call it between requests, never while the host is working on one.
+func (h *Host) SetLogLevel(level LogLevel) { h.env.LogLevel = level }

@@ -9,11 +9,15 @@ import (
 // The WebAssembly binary format (https://webassembly.github.io/spec/core/binary/):
 // an 8-byte preamble, then sections, each an id byte, a LEB128 u32 size and
 // the contents. The export section (id 7) is a vector of (name, kind, index),
-// a name being a LEB128 length and UTF-8 bytes.
+// a name being a LEB128 length and UTF-8 bytes. The import section (id 2) is
+// a vector of (module, name, kind, description).
 
 var crossPreamble = []byte{0x00, 'a', 's', 'm', 0x01, 0x00, 0x00, 0x00}
 
-const crossExportSection = 7
+const (
+	crossImportSection = 2
+	crossExportSection = 7
+)
 
 // crossRenameExport returns a copy of wasm whose export named from is named
 // to instead. Only the export section is rewritten (its size changes with
@@ -21,41 +25,177 @@ const crossExportSection = 7
 // exported or to already is, so a test never runs a module it did not mean
 // to build.
 func crossRenameExport(wasm []byte, from, to string) ([]byte, error) {
+	out, ok, err := crossRewriteSection(wasm, crossExportSection, func(sec []byte) ([]byte, bool, error) {
+		return crossRenameInExports(sec, from, to)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("no export named %q", from)
+	}
+	return out, nil
+}
+
+// crossRetargetImport returns a copy of wasm whose function import
+// module.name is imported from toModule.toName instead, with the same type.
+// It fails when there is no such function import.
+func crossRetargetImport(wasm []byte, module, name, toModule, toName string) ([]byte, error) {
+	out, ok, err := crossRewriteSection(wasm, crossImportSection, func(sec []byte) ([]byte, bool, error) {
+		return crossRetargetInImports(sec, module, name, toModule, toName)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		return nil, fmt.Errorf("no function import %s.%s", module, name)
+	}
+	return out, nil
+}
+
+// crossRewriteSection copies wasm, passing the contents of every section
+// with the given id through rewrite (the section size follows the new
+// contents) and every other byte unchanged. It reports whether any call of
+// rewrite did.
+func crossRewriteSection(wasm []byte, id byte, rewrite func(sec []byte) ([]byte, bool, error)) ([]byte, bool, error) {
 	if !bytes.HasPrefix(wasm, crossPreamble) {
-		return nil, errors.New("not a WebAssembly 1.0 binary")
+		return nil, false, errors.New("not a WebAssembly 1.0 binary")
 	}
 	out := append([]byte(nil), crossPreamble...)
-	renamed := false
+	done := false
 	for p := len(crossPreamble); p < len(wasm); {
-		id := wasm[p]
+		sid := wasm[p]
 		size, n, err := crossReadU32(wasm[p+1:])
 		if err != nil {
-			return nil, fmt.Errorf("section at %d: %w", p, err)
+			return nil, false, fmt.Errorf("section at %d: %w", p, err)
 		}
 		start := p + 1 + n
 		end := start + int(size)
 		if end > len(wasm) {
-			return nil, fmt.Errorf("section %d at %d: size %d past the end", id, p, size)
+			return nil, false, fmt.Errorf("section %d at %d: size %d past the end", sid, p, size)
 		}
-		if id != crossExportSection {
+		if sid != id {
 			out = append(out, wasm[p:end]...)
 			p = end
 			continue
 		}
-		body, ok, err := crossRenameInExports(wasm[start:end], from, to)
+		body, ok, err := rewrite(wasm[start:end])
 		if err != nil {
-			return nil, fmt.Errorf("export section: %w", err)
+			return nil, false, fmt.Errorf("%s section: %w", crossSectionName(id), err)
 		}
-		renamed = renamed || ok
-		out = append(out, id)
+		done = done || ok
+		out = append(out, sid)
 		out = crossAppendU32(out, uint32(len(body)))
 		out = append(out, body...)
 		p = end
 	}
-	if !renamed {
-		return nil, fmt.Errorf("no export named %q", from)
+	return out, done, nil
+}
+
+func crossSectionName(id byte) string {
+	switch id {
+	case crossImportSection:
+		return "import"
+	case crossExportSection:
+		return "export"
 	}
-	return out, nil
+	return fmt.Sprintf("id %d", id)
+}
+
+// crossRetargetInImports rewrites the names of one function import.
+func crossRetargetInImports(sec []byte, module, name, toModule, toName string) ([]byte, bool, error) {
+	count, n, err := crossReadU32(sec)
+	if err != nil {
+		return nil, false, err
+	}
+	out := crossAppendU32(nil, count)
+	p := n
+	done := false
+	readName := func(i uint32, what string) (string, error) {
+		l, n, err := crossReadU32(sec[p:])
+		if err != nil {
+			return "", fmt.Errorf("import %d %s: %w", i, what, err)
+		}
+		p += n
+		if p+int(l) > len(sec) {
+			return "", fmt.Errorf("import %d: %s past the end", i, what)
+		}
+		s := string(sec[p : p+int(l)])
+		p += int(l)
+		return s, nil
+	}
+	for i := uint32(0); i < count; i++ {
+		mod, err := readName(i, "module")
+		if err != nil {
+			return nil, false, err
+		}
+		field, err := readName(i, "name")
+		if err != nil {
+			return nil, false, err
+		}
+		descStart := p
+		if err := crossSkipImportDesc(sec, &p); err != nil {
+			return nil, false, fmt.Errorf("import %d (%s.%s): %w", i, mod, field, err)
+		}
+		if mod == module && field == name && sec[descStart] == 0x00 {
+			mod, field, done = toModule, toName, true
+		}
+		out = crossAppendU32(out, uint32(len(mod)))
+		out = append(out, mod...)
+		out = crossAppendU32(out, uint32(len(field)))
+		out = append(out, field...)
+		out = append(out, sec[descStart:p]...)
+	}
+	if p != len(sec) {
+		return nil, false, fmt.Errorf("%d bytes after the last import", len(sec)-p)
+	}
+	return out, done, nil
+}
+
+// crossSkipImportDesc moves *p past one import description: a kind byte,
+// then a type index (function), a reference type and limits (table),
+// limits (memory) or a value type and mutability (global).
+func crossSkipImportDesc(sec []byte, p *int) error {
+	if *p >= len(sec) {
+		return errors.New("kind past the end")
+	}
+	kind := sec[*p]
+	*p++
+	u32 := func() error {
+		_, n, err := crossReadU32(sec[*p:])
+		*p += n
+		return err
+	}
+	limits := func() error {
+		if *p >= len(sec) {
+			return errors.New("limits past the end")
+		}
+		hasMax := sec[*p]&1 != 0
+		*p++
+		if err := u32(); err != nil {
+			return err
+		}
+		if hasMax {
+			return u32()
+		}
+		return nil
+	}
+	switch kind {
+	case 0x00:
+		return u32()
+	case 0x01:
+		*p++ // reference type
+		return limits()
+	case 0x02:
+		return limits()
+	case 0x03:
+		*p += 2 // value type, mutability
+		if *p > len(sec) {
+			return errors.New("global type past the end")
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown import kind 0x%02x", kind)
 }
 
 func crossRenameInExports(sec []byte, from, to string) ([]byte, bool, error) {

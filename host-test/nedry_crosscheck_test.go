@@ -33,6 +33,13 @@ import (
 // proxy_on_vm_start, ends a stream with proxy_on_log only, and runs no
 // proxy_on_response_headers on a local reply: the runner below does the last
 // as Envoy does, with the headers Envoy's sendLocalReply builds.
+//
+// proxytest provides no proxy_get_log_level, which Envoy has and Nedry
+// imports (to skip fault log lines Envoy would drop). Its copy of the module
+// imports WASI fd_sync there instead: same signature, and called with the
+// address Nedry passes for the result it answers EBADF without side effects,
+// so Nedry sees a failed call and logs every fault line, as it does with any
+// host that cannot tell its level.
 
 // crossConfig has one rule per scenario, every percentage 0 or 100 and only
 // deterministic corruption ops (no garble), so no outcome depends on a
@@ -157,6 +164,10 @@ func crossRunHosttest(t *testing.T, wasm []byte) ([]crossOutcome, *hosttest.Host
 	return outs, h
 }
 
+// crossLogLevelStandIn is what proxytest's copy imports instead of
+// env.proxy_get_log_level; see the comment at the top of this file.
+var crossLogLevelStandIn = [2]string{"wasi_snapshot_preview1", "fd_sync"}
+
 // crossMaxTicks bounds the ticks a delayed stream may need under proxytest;
 // its clock moves 1 ms per read, so a 20 ms delay needs a few dozen.
 const crossMaxTicks = 10_000
@@ -168,6 +179,10 @@ func crossRunProxytest(t *testing.T, wasm []byte) (outs []crossOutcome, metric f
 	start, err := crossRenameExport(wasm, "_initialize", "_start")
 	if err != nil {
 		t.Fatalf("rename _initialize to _start: %v", err)
+	}
+	start, err = crossRetargetImport(start, "env", "proxy_get_log_level", crossLogLevelStandIn[0], crossLogLevelStandIn[1])
+	if err != nil {
+		t.Fatalf("retarget proxy_get_log_level: %v", err)
 	}
 	vm, err := proxytest.NewWasmVMContext(start)
 	if err != nil {
@@ -468,5 +483,48 @@ func TestCrossRenameExport(t *testing.T) {
 				t.Fatalf("error: have %v, want %q", err, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestCrossRetargetImport checks the other rewrite: the module compiles and
+// imports the stand-in instead of proxy_get_log_level, with the same
+// signature, every other import unchanged; a missing import is refused.
+func TestCrossRetargetImport(t *testing.T) {
+	wasm, err := hosttest.LoadFile(hosttest.RepoPath("build", "nedry.wasm"))
+	if err != nil {
+		t.Fatalf("load filter: %v", err)
+	}
+	out, err := crossRetargetImport(wasm, "env", "proxy_get_log_level", crossLogLevelStandIn[0], crossLogLevelStandIn[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	defer rt.Close(ctx)
+	imports := func(b []byte) map[string]string {
+		m, err := rt.CompileModule(ctx, b)
+		if err != nil {
+			t.Fatalf("compile: %v", err)
+		}
+		got := map[string]string{}
+		for _, f := range m.ImportedFunctions() {
+			mod, name, _ := f.Import()
+			got[mod+"."+name] = fmt.Sprint(f.ParamTypes(), f.ResultTypes())
+		}
+		return got
+	}
+	want := imports(wasm)
+	sig, ok := want["env.proxy_get_log_level"]
+	if !ok {
+		t.Fatal("the filter does not import proxy_get_log_level: drop this rewrite")
+	}
+	delete(want, "env.proxy_get_log_level")
+	want[crossLogLevelStandIn[0]+"."+crossLogLevelStandIn[1]] = sig
+	if have := imports(out); !reflect.DeepEqual(have, want) {
+		t.Fatalf("imports after the rewrite:\n have %v\n want %v", have, want)
+	}
+	if _, err := crossRetargetImport(wasm, "env", "proxy_no_such_call", "a", "b"); err == nil ||
+		err.Error() != "no function import env.proxy_no_such_call" {
+		t.Fatalf("missing import: have %v", err)
 	}
 }

@@ -27,6 +27,11 @@ type Plugin struct {
 	// leave its context behind as garbage (fewer GC pauses in callbacks).
 	free []*stream
 
+	// logLevel is the host's log level as last asked, and levelAge counts
+	// the streams created since (see debugEnabled).
+	logLevel abi.LogLevel
+	levelAge int
+
 	// VM-wide metric ids; defined once, from the first configure (Envoy
 	// forbids host calls other than proxy_log during _initialize).
 	globalsDefined bool
@@ -37,7 +42,7 @@ type Plugin struct {
 
 // New returns the VM's plugin state. It makes no host calls, so it may run
 // from an init function.
-func New() *Plugin { return &Plugin{} }
+func New() *Plugin { return &Plugin{levelAge: levelMaxAge} }
 
 // NewRoot creates the root context for contextID; pass it to
 // abi.SetRootFactory.
@@ -75,10 +80,36 @@ func (p *Plugin) defineGlobals() error {
 	return nil
 }
 
+// levelMaxAge is how many streams a cached log level serves before the next
+// fault log asks the host again.
+const levelMaxAge = 128
+
+// debugEnabled reports whether the host writes debug messages, so fault log
+// lines are neither formatted nor sent when it does not. Asking costs a host
+// call, and Envoy's level rarely changes (it can, through its admin
+// endpoint), so the answer is kept: a change shows in fault logs from the
+// next configuration, or after at most levelMaxAge streams, whichever comes
+// first. A host that cannot answer gets every line.
+func (p *Plugin) debugEnabled() bool {
+	if p.levelAge >= levelMaxAge {
+		p.levelAge = 0
+		level, err := abi.GetLogLevel()
+		if err != nil {
+			level = abi.LogLevelTrace
+		}
+		p.logLevel = level
+	}
+	return p.logLevel <= abi.LogLevelDebug
+}
+
+// forgetLogLevel makes the next fault log ask the host for its level.
+func (p *Plugin) forgetLogLevel() { p.levelAge = levelMaxAge }
+
 // maxFree caps the recycled stream contexts kept after a burst.
 const maxFree = 256
 
 func (p *Plugin) newStream() *stream {
+	p.levelAge++
 	if n := len(p.free); n > 0 {
 		s := p.free[n-1]
 		p.free[n-1] = nil

@@ -44,6 +44,8 @@ func (r *root) OnConfigure(size int) bool {
 	// never shrinks once grown: memory stays as large as after the first
 	// configuration instead of creeping up for hundreds of pushes.
 	defer runtime.GC()
+	// A push is also when an operator may have changed Envoy's log level.
+	r.plugin.forgetLogLevel()
 	if err := r.plugin.defineGlobals(); err != nil {
 		_ = abi.Log(abi.LogLevelError, "nedry: define metrics: "+err.Error())
 		return false

@@ -486,6 +486,9 @@ func (s *stream) dryRun() {
 // emulator does) sees its older fault lines overwritten.
 func (s *stream) logFault(kind string) {
 	p := s.root.plugin
+	if !p.debugEnabled() {
+		return
+	}
 	b := append(p.logBuf[:0], s.logPrefix()...)
 	b = append(b, kind...)
 	b = append(b, " (stream "...)
