@@ -36,6 +36,7 @@ type Stream struct {
 
 	stage           stage
 	local           bool // answering with a local reply
+	localState      *localReplyState
 	paused          bool
 	pausedAt        time.Time
 	upstream        *Response
@@ -217,9 +218,12 @@ func (s *Stream) failClosed() {
 	if isGRPC(s.requestHeaders()) {
 		reply.GRPCStatus = 14
 	}
-	s.res.LocalReply = toLocalReply(reply)
-	status, headers, body := localReplyResponse(reply)
-	s.res.Response = &Response{Status: status, Headers: headers, Body: body}
+	s.res.LocalReply = resultReply(reply)
+	resp := &Response{Status: replyStatus(reply), Body: cloneBody(replyBody(reply))}
+	if pairs := replyResponsePairs(reply); len(pairs) > 1 {
+		resp.Headers = pairs[1:]
+	}
+	s.res.Response = resp
 	s.end()
 }
 
@@ -411,17 +415,26 @@ func (h *Host) applyPending(w *worker) {
 // localReply starts answering with the plugin's reply, as Envoy's
 // sendLocalReply: the upstream never sees the request (or its response is
 // dropped), and proxy_on_response_headers runs on the reply.
+//
+// Every aborted request comes through here, so it allocates little: the
+// result takes the reply over instead of copying it (resultReply), the
+// reply's response records share one allocation (localReplyState), and its
+// header pairs are built once, :status included, straight into the map the
+// guest sees.
 func (s *Stream) localReply(r *abi.LocalReply) {
 	s.unpause()
 	s.local = true
-	s.res.LocalReply = toLocalReply(r)
-	status, headers, body := localReplyResponse(r)
-	s.upstream = &Response{Status: status, Headers: headers, Body: body}
+	s.res.LocalReply = resultReply(r)
+	st := &localReplyState{reply: r}
+	st.upstream = Response{Status: replyStatus(r), Body: replyBody(r)}
+	s.localState = st
+	s.upstream = &st.upstream
 	if s.c.Phase <= abi.PhaseUpstream {
 		s.res.Upstream = nil
 	}
 	if s.vmOK() && s.c.Phase < abi.PhaseResponseHeaders {
-		s.c.Maps[abi.MapResponseHeaders] = &abi.HeaderMap{Pairs: responsePairs(s.upstream)}
+		st.headers.Pairs = replyResponsePairs(r)
+		s.c.Maps[abi.MapResponseHeaders] = &st.headers
 		s.stage = stageResponseHeaders
 	} else {
 		// Asked for during the response path: the reply replaces the
@@ -431,28 +444,89 @@ func (s *Stream) localReply(r *abi.LocalReply) {
 	s.drive()
 }
 
-func toLocalReply(r *abi.LocalReply) *LocalReply {
-	return &LocalReply{Status: r.Status, Body: append([]byte(nil), r.Body...), Headers: clonePairs(r.Headers),
-		Details: r.Details, GRPCStatus: r.GRPCStatus}
+// localReplyState is what a stream answered locally needs besides the reply,
+// in one allocation: the reply as the response the callbacks run on, the
+// response header map the guest sees, and the response the client gets.
+type localReplyState struct {
+	reply *abi.LocalReply
+	// upstream stands in for the upstream's response. Its Body is the
+	// reply's own (read only: the guest and the client get copies) and it
+	// has no Headers: replyResponsePairs builds them from reply.
+	upstream Response
+	headers  abi.HeaderMap
+	client   Response
 }
 
-// localReplyResponse builds what Envoy's sendLocalReply sends: for gRPC, HTTP
-// 200 with content-type application/grpc, grpc-status and the body as
-// grpc-message; otherwise the status with the body as text/plain.
-func localReplyResponse(r *abi.LocalReply) (int, [][2]string, []byte) {
-	var h [][2]string
+// resultReply hands r over to the stream's result. r is the host's own copy
+// of the guest's arguments (ProxySendLocalResponse), nobody writes it once
+// the hostcall returned, and no other part of the result shares its body or
+// header slices, so the result takes it rather than a copy. LocalReply
+// mirrors abi.LocalReply field for field, which makes the conversion free; a
+// field added to one and not the other stops this compiling.
+func resultReply(r *abi.LocalReply) *LocalReply { return (*LocalReply)(r) }
+
+// replyStatus is the HTTP status Envoy's sendLocalReply sends: 200 for gRPC,
+// whose status travels in grpc-status.
+func replyStatus(r *abi.LocalReply) int {
 	if r.GRPCStatus >= 0 {
-		h = append(h, [2]string{"content-type", "application/grpc"},
-			[2]string{"grpc-status", strconv.Itoa(int(r.GRPCStatus))})
+		return 200
+	}
+	return r.Status
+}
+
+// replyBody is the HTTP body Envoy's sendLocalReply sends: none for gRPC,
+// whose body travels in grpc-message. It is r's own slice, not a copy.
+func replyBody(r *abi.LocalReply) []byte {
+	if r.GRPCStatus >= 0 {
+		return nil
+	}
+	return r.Body
+}
+
+// replyResponsePairs builds, in one allocation, the response headers Envoy's
+// sendLocalReply sends, :status first: for gRPC, content-type
+// application/grpc, grpc-status and the body as grpc-message; otherwise, for
+// a body, its content-length and content-type text/plain. The plugin's
+// headers follow, lowercased, without any :status of theirs.
+func replyResponsePairs(r *abi.LocalReply) [][2]string {
+	out := make([][2]string, 0, 4+len(r.Headers))
+	out = append(out, [2]string{":status", decimal(replyStatus(r))})
+	switch {
+	case r.GRPCStatus >= 0:
+		out = append(out, [2]string{"content-type", "application/grpc"},
+			[2]string{"grpc-status", decimal(int(r.GRPCStatus))})
 		if len(r.Body) > 0 {
-			h = append(h, [2]string{"grpc-message", string(r.Body)})
+			out = append(out, [2]string{"grpc-message", string(r.Body)})
 		}
-		return 200, append(h, lowerPairs(r.Headers)...), nil
+	case len(r.Body) > 0:
+		out = append(out, [2]string{"content-length", decimal(len(r.Body))}, [2]string{"content-type", "text/plain"})
 	}
-	if len(r.Body) > 0 {
-		h = append(h, [2]string{"content-length", strconv.Itoa(len(r.Body))}, [2]string{"content-type", "text/plain"})
+	for _, kv := range r.Headers {
+		if k := strings.ToLower(kv[0]); k != ":status" {
+			out = append(out, [2]string{k, kv[1]})
+		}
 	}
-	return r.Status, append(h, lowerPairs(r.Headers)...), append([]byte(nil), r.Body...)
+	return out
+}
+
+// threeDigits holds "100101102…999", so decimal can slice the text of an HTTP
+// status (or a short body's length) instead of allocating it as
+// strconv.Itoa does from 100 up.
+var threeDigits = func() string {
+	b := make([]byte, 0, 3*900)
+	for n := 100; n <= 999; n++ {
+		b = strconv.AppendInt(b, int64(n), 10)
+	}
+	return string(b)
+}()
+
+// decimal is strconv.Itoa(n), without allocating for n below 1000.
+func decimal(n int) string {
+	if n >= 100 && n <= 999 {
+		i := 3 * (n - 100)
+		return threeDigits[i : i+3]
+	}
+	return strconv.Itoa(n)
 }
 
 func responsePairs(r *Response) [][2]string {
@@ -472,10 +546,14 @@ func (s *Stream) finishResponse() {
 	if s.res.Response != nil || s.upstream == nil {
 		return
 	}
+	if s.local {
+		s.finishLocalReply()
+		return
+	}
 	resp := &Response{Body: s.upstream.Body, Trailers: s.upstream.Trailers}
 	headers := responsePairs(s.upstream)
 	if s.c != nil {
-		if m := s.c.Maps[abi.MapResponseHeaders]; m != nil && !(s.local && s.stage == stageEnd && s.c.Phase < abi.PhaseResponseHeaders) {
+		if m := s.c.Maps[abi.MapResponseHeaders]; m != nil {
 			headers = m.Pairs
 		}
 		if s.c.Bodies[abi.BufferResponseBody] != nil {
@@ -495,10 +573,72 @@ func (s *Stream) finishResponse() {
 		}
 		resp.Headers = append(resp.Headers, kv)
 	}
-	if s.local && s.res.LocalReply != nil && resp.Status == 0 {
-		resp.Status = s.upstream.Status
+	s.res.Response = resp
+}
+
+// finishLocalReply records what the client received for a local reply: the
+// response headers as the guest left them, or the reply's own when the
+// response callbacks never ran on it (asked for before the response path
+// but the VM failed since, or asked for during it), and the body the guest
+// saw, or a copy of the reply's.
+func (s *Stream) finishLocalReply() {
+	st := s.localState
+	resp := &st.client
+	resp.Trailers = st.upstream.Trailers
+	var headers [][2]string
+	if m := s.c.Maps[abi.MapResponseHeaders]; m != nil && s.c.Phase >= abi.PhaseResponseHeaders {
+		headers = m.Pairs
+	} else {
+		headers = replyResponsePairs(st.reply)
+	}
+	if b := s.c.Bodies[abi.BufferResponseBody]; b != nil {
+		resp.Body = b
+	} else {
+		// The reply's body is the result's LocalReply.Body too.
+		resp.Body = cloneBody(st.upstream.Body)
+	}
+	if m := s.c.Maps[abi.MapResponseTrailers]; m != nil {
+		resp.Trailers = m.Pairs
+	}
+	resp.Status, resp.Headers = splitStatus(headers)
+	if resp.Status == 0 {
+		resp.Status = st.upstream.Status
 	}
 	s.res.Response = resp
+}
+
+// splitStatus returns the value of the last :status in pairs (0 if none or
+// not a number) and the other pairs. When :status comes first and only once,
+// as the host builds the map, the others are handed over as a subslice: the
+// map is this stream's own, the guest can no longer write it (response
+// headers are writable only in proxy_on_response_headers) and the capacity
+// cap keeps a caller's append off it. Otherwise they are copied. Fewer than
+// two pairs give no headers (nil).
+func splitStatus(pairs [][2]string) (int, [][2]string) {
+	if len(pairs) == 0 {
+		return 0, nil
+	}
+	status, others := 0, 0
+	for _, kv := range pairs {
+		if kv[0] == ":status" {
+			status, _ = strconv.Atoi(kv[1])
+		} else {
+			others++
+		}
+	}
+	switch {
+	case len(pairs) == 1:
+		return status, nil
+	case pairs[0][0] == ":status" && others == len(pairs)-1:
+		return status, pairs[1:len(pairs):len(pairs)]
+	}
+	out := make([][2]string, 0, len(pairs)-1)
+	for _, kv := range pairs {
+		if kv[0] != ":status" {
+			out = append(out, kv)
+		}
+	}
+	return status, out
 }
 
 func (s *Stream) resetLocked(by string) {
@@ -618,6 +758,8 @@ func (s *Stream) requestTrailers() [][2]string {
 func cloneUpstream(u *UpstreamRequest) *UpstreamRequest {
 	return &UpstreamRequest{Headers: clonePairs(u.Headers), Body: append([]byte(nil), u.Body...), Trailers: clonePairs(u.Trailers)}
 }
+
+func cloneBody(b []byte) []byte { return append([]byte(nil), b...) }
 
 func clonePairs(p [][2]string) [][2]string {
 	if p == nil {

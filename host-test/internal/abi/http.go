@@ -67,6 +67,11 @@ func (vm *VM) ProxySendLocalResponse(status, dp, ds, bp, bs, hp, hs, grpc uint32
 	if !ok {
 		vm.misuse(call, "malformed header pairs of %d bytes (Envoy would drop them)", len(hdrs))
 	}
+	if len(pairs) == 0 {
+		// A reply without headers has nil Headers however the guest encoded
+		// it: the host hands this reply to the test's result as it is.
+		pairs = nil
+	}
 	for _, p := range pairs {
 		if p[0] == "" || !validHeaderBytes(p[0]) || !validHeaderBytes(p[1]) {
 			vm.misuse(call, "invalid header bytes (empty key, NUL, CR or LF) in %q: %q", p[0], p[1])
@@ -93,6 +98,8 @@ func (vm *VM) ProxySendLocalResponse(status, dp, ds, bp, bs, hp, hs, grpc uint32
 	if grpc > 16 {
 		g = -1 // the SDKs pass -1 (or any out-of-range value) for a plain reply
 	}
+	// Body and pairs are copies out of guest memory that nothing else holds;
+	// the host hands the reply to the test's result without copying again.
 	c.Reply = &LocalReply{Status: int(status), Body: append([]byte(nil), body...), Headers: pairs,
 		Details: string(details), GRPCStatus: g}
 	vm.markPending(c)
