@@ -608,16 +608,13 @@ func (s *Stream) finishLocalReply() {
 }
 
 // splitStatus returns the value of the last :status in pairs (0 if none or
-// not a number) and the other pairs. When :status comes first and only once,
-// as the host builds the map, the others are handed over as a subslice: the
-// map is this stream's own, the guest can no longer write it (response
-// headers are writable only in proxy_on_response_headers) and the capacity
-// cap keeps a caller's append off it. Otherwise they are copied. Fewer than
-// two pairs give no headers (nil).
+// not a number) and the other pairs, as finishResponse splits them: a lone
+// :status, or no pairs, give nil headers. When :status comes first and only
+// once, as the host builds the map, the others are handed over as a
+// subslice: the map is this stream's own, the guest can no longer write it
+// (response headers are writable only in proxy_on_response_headers) and the
+// capacity cap keeps a caller's append off it. Otherwise they are copied.
 func splitStatus(pairs [][2]string) (int, [][2]string) {
-	if len(pairs) == 0 {
-		return 0, nil
-	}
 	status, others := 0, 0
 	for _, kv := range pairs {
 		if kv[0] == ":status" {
@@ -627,12 +624,12 @@ func splitStatus(pairs [][2]string) (int, [][2]string) {
 		}
 	}
 	switch {
-	case len(pairs) == 1:
+	case len(pairs) == 0 || len(pairs) == 1 && others == 0:
 		return status, nil
-	case pairs[0][0] == ":status" && others == len(pairs)-1:
+	case others > 0 && others == len(pairs)-1 && pairs[0][0] == ":status":
 		return status, pairs[1:len(pairs):len(pairs)]
 	}
-	out := make([][2]string, 0, len(pairs)-1)
+	out := make([][2]string, 0, others)
 	for _, kv := range pairs {
 		if kv[0] != ":status" {
 			out = append(out, kv)
