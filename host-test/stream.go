@@ -35,8 +35,8 @@ type Stream struct {
 	id  uint32
 
 	stage           stage
-	local           bool // answering with a local reply
-	localState      *localReplyState
+	local           bool             // answering with a local reply
+	localState      *localReplyState // the local reply's records, set with local
 	paused          bool
 	pausedAt        time.Time
 	upstream        *Response
