@@ -208,8 +208,15 @@ func (vm *VM) ProxyGetHeaderMapPairs(t MapType, rp, rs uint32) Status {
 	if len(m.Pairs) == 0 {
 		return vm.copyOut(call, nil, rp, rs)
 	}
-	vm.pairsBuf = encodePairs(vm.pairsBuf, m.Pairs)
-	return vm.copyOut(call, vm.pairsBuf, rp, rs)
+	// Encoded straight into the guest's block: no host buffer to fill and
+	// copy on every request.
+	size := pairsSize(m.Pairs)
+	ptr, buf, ok := vm.alloc(call, uint32(size))
+	if !ok {
+		return StatusInvalidMemoryAccess
+	}
+	putPairs(buf, m.Pairs)
+	return vm.writePtrSize(call, rp, rs, ptr, uint32(size))
 }
 
 // ProxySetHeaderMapPairs is proxy_set_header_map_pairs: replaces the whole
@@ -225,7 +232,7 @@ func (vm *VM) ProxySetHeaderMapPairs(t MapType, p, s uint32) Status {
 	if !ok {
 		return StatusInvalidMemoryAccess
 	}
-	pairs, ok := decodePairs(b)
+	pairs, ok := decodePairs(b, nil)
 	if !ok {
 		vm.misuse(call, "malformed pairs buffer of %d bytes (Envoy would clear the map)", len(b))
 	}

@@ -63,7 +63,7 @@ func (vm *VM) ProxySendLocalResponse(status, dp, ds, bp, bs, hp, hs, grpc uint32
 	if !ok1 || !ok2 || !ok3 {
 		return StatusInvalidMemoryAccess
 	}
-	pairs, ok := decodePairs(hdrs)
+	pairs, ok := decodePairs(hdrs, &vm.replyHeaders)
 	if !ok {
 		vm.misuse(call, "malformed header pairs of %d bytes (Envoy would drop them)", len(hdrs))
 	}
@@ -98,10 +98,12 @@ func (vm *VM) ProxySendLocalResponse(status, dp, ds, bp, bs, hp, hs, grpc uint32
 	if grpc > 16 {
 		g = -1 // the SDKs pass -1 (or any out-of-range value) for a plain reply
 	}
-	// Body and pairs are copies out of guest memory that nothing else holds;
-	// the host hands the reply to the test's result without copying again.
+	// Body and pairs are copies out of guest memory that nothing else holds
+	// (their strings may be shared with earlier replies, which is invisible:
+	// strings are immutable); the host hands the reply to the test's result
+	// without copying again.
 	c.Reply = &LocalReply{Status: int(status), Body: append([]byte(nil), body...), Headers: pairs,
-		Details: string(details), GRPCStatus: g}
+		Details: vm.replyDetails.of(details), GRPCStatus: g}
 	vm.markPending(c)
 	vm.stopped = true
 	return StatusOK

@@ -81,7 +81,12 @@ func (vm *VM) copyOut(call string, data []byte, ptrPtr, sizePtr uint32) Status {
 		copy(buf, data)
 		ptr = p
 	}
-	if !vm.writeU32(call, ptrPtr, ptr) || !vm.writeU32(call, sizePtr, uint32(len(data))) {
+	return vm.writePtrSize(call, ptrPtr, sizePtr, ptr, uint32(len(data)))
+}
+
+// writePtrSize answers a hostcall's return_data and return_size arguments.
+func (vm *VM) writePtrSize(call string, ptrPtr, sizePtr, ptr, size uint32) Status {
+	if !vm.writeU32(call, ptrPtr, ptr) || !vm.writeU32(call, sizePtr, size) {
 		return StatusInvalidMemoryAccess
 	}
 	return StatusOK
@@ -93,18 +98,19 @@ const (
 	pairsMaxCount = 1024
 )
 
-// encodePairs serializes pairs in the proxy-wasm format (src/pairs_util.cc):
-// u32 count, count × (u32 key size, u32 value size), then each key and value
-// followed by a NUL.
-func encodePairs(dst []byte, pairs [][2]string) []byte {
+// pairsSize is the length of pairs in the pairs format.
+func pairsSize(pairs [][2]string) int {
 	size := 4
 	for _, p := range pairs {
 		size += 8 + len(p[0]) + 1 + len(p[1]) + 1
 	}
-	if cap(dst) < size {
-		dst = make([]byte, size)
-	}
-	dst = dst[:size]
+	return size
+}
+
+// putPairs serializes pairs in the proxy-wasm format (src/pairs_util.cc)
+// into dst, which is exactly pairsSize(pairs) long: u32 count, count × (u32
+// key size, u32 value size), then each key and value followed by a NUL.
+func putPairs(dst []byte, pairs [][2]string) {
 	binary.LittleEndian.PutUint32(dst, uint32(len(pairs)))
 	off := 4
 	for _, p := range pairs {
@@ -120,55 +126,111 @@ func encodePairs(dst []byte, pairs [][2]string) []byte {
 		dst[off] = 0
 		off++
 	}
-	return dst
 }
 
 // decodePairs parses the proxy-wasm pairs format with cpp-host's checks:
 // size and count limits, every key and value NUL-terminated, no trailing
 // bytes. cpp-host turns any violation into an empty list; ok reports it so
 // strict mode can fail loudly.
-func decodePairs(b []byte) (pairs [][2]string, ok bool) {
+//
+// The keys and values are substrings of one string copied out of b, so a
+// decode costs two allocations whatever the number of pairs, and nothing
+// returned aliases b (guest memory, which the guest may reuse).
+//
+// A non-nil last caches that string: a guest passing the same pairs again
+// gets substrings of the cached one, with one allocation instead of two.
+func decodePairs(b []byte, last *lastString) (pairs [][2]string, ok bool) {
+	n, text, ok := checkPairs(b)
+	if !ok || len(b) == 0 {
+		return nil, ok
+	}
+	var s string
+	if last != nil {
+		s = last.of(b[text:])
+	} else {
+		s = string(b[text:])
+	}
+	return slicePairs(b[4:text], n, s), true
+}
+
+// checkPairs validates a pairs block without allocating: n is the number of
+// pairs and text the offset where their keys and values start. An empty
+// block is valid and holds no pairs.
+func checkPairs(b []byte) (n uint32, text int, ok bool) {
 	if len(b) == 0 {
-		return nil, true
+		return 0, 0, true
 	}
 	if len(b) > pairsMaxBytes || len(b) < 4 {
-		return nil, false
+		return 0, 0, false
 	}
-	n := binary.LittleEndian.Uint32(b)
+	n = binary.LittleEndian.Uint32(b)
 	if n > pairsMaxCount || 4+uint64(n)*8 > uint64(len(b)) {
-		return nil, false
+		return 0, 0, false
 	}
 	sizes := b[4 : 4+n*8]
 	pos := uint64(4 + n*8)
 	end := uint64(len(b))
-	pairs = make([][2]string, n)
 	for i := uint32(0); i < n; i++ {
 		ks := uint64(binary.LittleEndian.Uint32(sizes[i*8:]))
 		vs := uint64(binary.LittleEndian.Uint32(sizes[i*8+4:]))
 		if pos+ks+1 > end || b[pos+ks] != 0 {
-			return nil, false
+			return 0, 0, false
 		}
-		pairs[i][0] = string(b[pos : pos+ks])
 		pos += ks + 1
 		if pos+vs+1 > end || b[pos+vs] != 0 {
-			return nil, false
+			return 0, 0, false
 		}
-		pairs[i][1] = string(b[pos : pos+vs])
 		pos += vs + 1
 	}
 	if pos != end {
-		return nil, false
+		return 0, 0, false
 	}
-	return pairs, true
+	return n, int(4 + n*8), true
+}
+
+// slicePairs cuts the n pairs that checkPairs accepted out of text, the
+// block's keys and values (NULs included), using the size table sizes.
+func slicePairs(sizes []byte, n uint32, text string) [][2]string {
+	pairs := make([][2]string, n)
+	pos := 0
+	for i := range pairs {
+		ks := int(binary.LittleEndian.Uint32(sizes[i*8:]))
+		vs := int(binary.LittleEndian.Uint32(sizes[i*8+4:]))
+		pairs[i][0] = text[pos : pos+ks]
+		pos += ks + 1
+		pairs[i][1] = text[pos : pos+vs]
+		pos += vs + 1
+	}
+	return pairs
 }
 
 // EncodePairs and DecodePairs expose the pairs format to the host package
 // and its tests.
-func EncodePairs(pairs [][2]string) []byte { return encodePairs(nil, pairs) }
+func EncodePairs(pairs [][2]string) []byte {
+	b := make([]byte, pairsSize(pairs))
+	putPairs(b, pairs)
+	return b
+}
 
 // DecodePairs parses the pairs format; ok is false when cpp-host would have
 // rejected it.
-func DecodePairs(b []byte) ([][2]string, bool) { return decodePairs(b) }
+func DecodePairs(b []byte) ([][2]string, bool) { return decodePairs(b, nil) }
+
+// lastString is a one-entry cache of a string copied out of guest memory. A
+// guest that passes the same bytes on every call (Nedry passes the same
+// details and headers on every abort) then costs no allocation for it.
+// Strings are immutable, so results sharing one cannot tell.
+type lastString struct{ s string }
+
+// of returns b as a string: the cached one when the bytes are equal, else a
+// new copy, which replaces it.
+func (c *lastString) of(b []byte) string {
+	// string(b) in a comparison does not allocate.
+	if string(b) != c.s {
+		c.s = string(b)
+	}
+	return c.s
+}
 
 // vmOf returns the VM a hostcall belongs to, counts the call and enforces
 // cpp-host's restricted-callback sets: a call outside the set traps with

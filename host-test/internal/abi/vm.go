@@ -66,6 +66,11 @@ func (p Phase) String() string { return phaseNames[p] }
 
 // LocalReply is a proxy_send_local_response request, applied by the host
 // once the callback returned (as Envoy's Context::sendLocalResponse defers).
+//
+// The host hands it over to the stream's result as it is, without a copy:
+// nothing may write to it, its Body or its Headers slice after the hostcall
+// that made it returned. Its strings may be shared with earlier replies of
+// the same VM.
 type LocalReply struct {
 	Status     int
 	Body       []byte
@@ -174,9 +179,9 @@ type VM struct {
 	cur       *Context // the context of the running callback
 	effective uint32   // proxy_set_effective_context, reset at every callback
 	restrict  restriction
-	callback  string // running callback, for error messages
-	stopped   bool   // a local reply was sent during this call (stopNextIteration)
-	pending   []*Context
+	callback  string     // running callback, for error messages
+	stopped   bool       // a local reply was sent during this call (stopNextIteration)
+	pending   []*Context // marked since the last TakePending: a window of a shared array (see TakePending)
 	deletes   []*Context // retiring roots whose proxy_done was accepted
 
 	vmConfig   []byte
@@ -185,7 +190,10 @@ type VM struct {
 	hostCalls  atomic.Uint64
 	stack      [8]uint64
 	allocStk   [1]uint64
-	pairsBuf   []byte
+
+	// One-entry caches of the last local reply's details and header text
+	// (see lastString).
+	replyDetails, replyHeaders lastString
 
 	// Failed is the trap that killed this VM, nil while healthy.
 	Failed error
@@ -366,17 +374,39 @@ func (vm *VM) misuse(call, format string, args ...any) {
 // TakePending returns the contexts that asked for a continue, close or local
 // reply during the last VM calls, for the host to apply now that the call
 // returned (cpp-host/Envoy defer these until after the VM call).
+//
+// The slice is the caller's to read until it is done with it, even while it
+// drives streams whose callbacks mark more contexts pending and take them
+// in turn (the host applies pending contexts inside its loop over them).
+// So marking never writes where a taken slice can see: each taken slice is
+// a window of a shared array, the next window starts after it, and a full
+// array is left to those still reading it while marking moves on to a new
+// one. Cutting windows from one array saves an allocation per local reply
+// and per continue.
 func (vm *VM) TakePending() []*Context {
-	p := vm.pending
-	vm.pending = vm.pending[:0:0]
+	n := len(vm.pending)
+	if n == 0 {
+		return nil
+	}
+	p := vm.pending[:n:n]
+	vm.pending = vm.pending[n:n]
 	return p
 }
+
+// pendingChunk is how many contexts one array of pending windows holds. An
+// array keeps up to that many taken contexts reachable until marking moves
+// on to the next one: a bounded delay for the garbage collector, nothing a
+// test can observe.
+const pendingChunk = 64
 
 func (vm *VM) markPending(c *Context) {
 	for _, p := range vm.pending {
 		if p == c {
 			return
 		}
+	}
+	if len(vm.pending) == cap(vm.pending) {
+		vm.pending = append(make([]*Context, 0, max(pendingChunk, 2*len(vm.pending))), vm.pending...)
 	}
 	vm.pending = append(vm.pending, c)
 }
