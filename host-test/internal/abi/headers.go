@@ -232,7 +232,7 @@ func (vm *VM) ProxySetHeaderMapPairs(t MapType, p, s uint32) Status {
 	if !ok {
 		return StatusInvalidMemoryAccess
 	}
-	pairs, ok := decodePairs(b, nil)
+	pairs, ok := decodePairs(b, nil, nil)
 	if !ok {
 		vm.misuse(call, "malformed pairs buffer of %d bytes (Envoy would clear the map)", len(b))
 	}

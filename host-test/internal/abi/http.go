@@ -63,7 +63,8 @@ func (vm *VM) ProxySendLocalResponse(status, dp, ds, bp, bs, hp, hs, grpc uint32
 	if !ok1 || !ok2 || !ok3 {
 		return StatusInvalidMemoryAccess
 	}
-	pairs, ok := decodePairs(hdrs, &vm.replyHeaders)
+	r := new(replyBlock)
+	pairs, ok := decodePairs(hdrs, &vm.replyHeaders, r.headers[:0])
 	if !ok {
 		vm.misuse(call, "malformed header pairs of %d bytes (Envoy would drop them)", len(hdrs))
 	}
@@ -102,11 +103,20 @@ func (vm *VM) ProxySendLocalResponse(status, dp, ds, bp, bs, hp, hs, grpc uint32
 	// (their strings may be shared with earlier replies, which is invisible:
 	// strings are immutable); the host hands the reply to the test's result
 	// without copying again.
-	c.Reply = &LocalReply{Status: int(status), Body: append([]byte(nil), body...), Headers: pairs,
+	r.reply = LocalReply{Status: int(status), Body: append([]byte(nil), body...), Headers: pairs,
 		Details: vm.replyDetails.of(details), GRPCStatus: g}
+	c.Reply = &r.reply
 	vm.markPending(c)
 	vm.stopped = true
 	return StatusOK
+}
+
+// replyBlock is a local reply with room for its first header pairs, so that
+// a reply with few headers is one allocation. Nedry's carry the fault tag
+// and the rule's headers, most often none or one.
+type replyBlock struct {
+	reply   LocalReply
+	headers [2][2]string
 }
 
 // ProxySetEffectiveContext is proxy_set_effective_context: later hostcalls of

@@ -137,9 +137,12 @@ func putPairs(dst []byte, pairs [][2]string) {
 // decode costs two allocations whatever the number of pairs, and nothing
 // returned aliases b (guest memory, which the guest may reuse).
 //
-// A non-nil last caches that string: a guest passing the same pairs again
-// gets substrings of the cached one, with one allocation instead of two.
-func decodePairs(b []byte, last *lastString) (pairs [][2]string, ok bool) {
+// Two arguments save those allocations on a path that decodes on every
+// request. A non-nil last caches the string: a guest passing the same pairs
+// again gets substrings of the cached one. A non-nil room whose capacity
+// holds every pair is where the pairs go, capacity cut to their number, in
+// place of a new slice.
+func decodePairs(b []byte, last *lastString, room [][2]string) (pairs [][2]string, ok bool) {
 	n, text, ok := checkPairs(b)
 	if !ok || len(b) == 0 {
 		return nil, ok
@@ -150,7 +153,13 @@ func decodePairs(b []byte, last *lastString) (pairs [][2]string, ok bool) {
 	} else {
 		s = string(b[text:])
 	}
-	return slicePairs(b[4:text], n, s), true
+	if room != nil && cap(room) >= int(n) {
+		pairs = room[:n:n]
+	} else {
+		pairs = make([][2]string, n)
+	}
+	slicePairs(pairs, b[4:text], s)
+	return pairs, true
 }
 
 // checkPairs validates a pairs block without allocating: n is the number of
@@ -188,10 +197,9 @@ func checkPairs(b []byte) (n uint32, text int, ok bool) {
 	return n, int(4 + n*8), true
 }
 
-// slicePairs cuts the n pairs that checkPairs accepted out of text, the
+// slicePairs cuts the pairs that checkPairs accepted out of text, the
 // block's keys and values (NULs included), using the size table sizes.
-func slicePairs(sizes []byte, n uint32, text string) [][2]string {
-	pairs := make([][2]string, n)
+func slicePairs(pairs [][2]string, sizes []byte, text string) {
 	pos := 0
 	for i := range pairs {
 		ks := int(binary.LittleEndian.Uint32(sizes[i*8:]))
@@ -201,7 +209,6 @@ func slicePairs(sizes []byte, n uint32, text string) [][2]string {
 		pairs[i][1] = text[pos : pos+vs]
 		pos += vs + 1
 	}
-	return pairs
 }
 
 // EncodePairs and DecodePairs expose the pairs format to the host package
@@ -214,7 +221,7 @@ func EncodePairs(pairs [][2]string) []byte {
 
 // DecodePairs parses the pairs format; ok is false when cpp-host would have
 // rejected it.
-func DecodePairs(b []byte) ([][2]string, bool) { return decodePairs(b, nil) }
+func DecodePairs(b []byte) ([][2]string, bool) { return decodePairs(b, nil, nil) }
 
 // lastString is a one-entry cache of a string copied out of guest memory. A
 // guest that passes the same bytes on every call (Nedry passes the same

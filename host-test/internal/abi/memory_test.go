@@ -73,7 +73,7 @@ func TestDecodePairs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			have, ok := decodePairs(tc.in, nil)
+			have, ok := decodePairs(tc.in, nil, nil)
 			if ok != tc.wantOK || !reflect.DeepEqual(have, tc.want) {
 				t.Fatalf("have %q, %t; want %q, %t", have, ok, tc.want, tc.wantOK)
 			}
@@ -82,7 +82,7 @@ func TestDecodePairs(t *testing.T) {
 				t.Fatalf("have %q, %t; the per-string decoder says %q, %t", have, ok, ref, refOK)
 			}
 			var last lastString
-			cached, cachedOK := decodePairs(tc.in, &last)
+			cached, cachedOK := decodePairs(tc.in, &last, nil)
 			if cachedOK != ok || !reflect.DeepEqual(cached, have) {
 				t.Fatalf("with a cache: have %q, %t; want %q, %t", cached, cachedOK, have, ok)
 			}
@@ -116,7 +116,7 @@ func TestDecodePairs_mutations(t *testing.T) {
 		}
 		want, wantOK := refDecodePairs(b)
 		for _, cache := range []*lastString{nil, &last} {
-			have, ok := decodePairs(b, cache)
+			have, ok := decodePairs(b, cache, nil)
 			if ok != wantOK || !reflect.DeepEqual(have, want) {
 				t.Fatalf("case %d, block %q (cache %t): have %q, %t; want %q, %t", i, b, cache != nil, have, ok, want, wantOK)
 			}
@@ -139,7 +139,7 @@ func TestDecodePairs_noAlias(t *testing.T) {
 	var last lastString
 	for _, cache := range []*lastString{nil, &last, &last} {
 		b := EncodePairs(want)
-		have, ok := decodePairs(b, cache)
+		have, ok := decodePairs(b, cache, nil)
 		for i := range b {
 			b[i] = '%'
 		}
@@ -162,12 +162,56 @@ func TestDecodePairs_allocs(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			have := testing.AllocsPerRun(100, func() { decodePairs(b, tc.cache) })
+			have := testing.AllocsPerRun(100, func() { decodePairs(b, tc.cache, nil) })
 			if have != tc.want {
 				t.Fatalf("have %v allocations per decode, want %v", have, tc.want)
 			}
 		})
 	}
+}
+
+func TestDecodePairs_room(t *testing.T) {
+	one := EncodePairs([][2]string{{"x-nedry-fault", "abort"}})
+	three := EncodePairs([][2]string{{"a", "1"}, {"b", "2"}, {"c", "3"}})
+	tests := []struct {
+		name     string
+		in       []byte
+		roomCap  int
+		wantRoom bool // the result is the room's array
+		wantLen  int
+	}{
+		{"pairs fit", one, 2, true, 1},
+		{"pairs fill it", three, 3, true, 3},
+		{"pairs do not fit", three, 2, false, 3},
+		{"no pairs", pairsBlock(0, nil, ""), 2, true, 0},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			room := make([][2]string, 0, tc.roomCap)
+			have, ok := decodePairs(tc.in, nil, room)
+			want, _ := refDecodePairs(tc.in)
+			if !ok || !reflect.DeepEqual(have, want) {
+				t.Fatalf("have %q, %t; want %q", have, ok, want)
+			}
+			if len(have) != tc.wantLen || cap(have) != tc.wantLen {
+				t.Fatalf("have len %d, cap %d; want both %d (an append must not reach the rest of the room)", len(have), cap(have), tc.wantLen)
+			}
+			if len(have) == 0 {
+				return
+			}
+			if inRoom := &have[0] == &room[:1][0]; inRoom != tc.wantRoom {
+				t.Fatalf("result in the room: %t, want %t", inRoom, tc.wantRoom)
+			}
+		})
+	}
+	t.Run("cached and in the room", func(t *testing.T) {
+		var last lastString
+		var room [2][2]string
+		have := testing.AllocsPerRun(100, func() { decodePairs(one, &last, room[:0]) })
+		if have != 0 {
+			t.Fatalf("have %v allocations per decode, want 0", have)
+		}
+	})
 }
 
 func TestLastString(t *testing.T) {
