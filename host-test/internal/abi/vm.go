@@ -381,8 +381,8 @@ func (vm *VM) misuse(call, format string, args ...any) {
 // So marking never writes where a taken slice can see: each taken slice is
 // a window of a shared array, the next window starts after it, and a full
 // array is left to those still reading it while marking moves on to a new
-// one. Cutting windows from one array saves an allocation per local reply
-// and per continue.
+// one. Cutting windows from one array costs one allocation per
+// pendingChunk local replies and continues, not one each.
 func (vm *VM) TakePending() []*Context {
 	n := len(vm.pending)
 	if n == 0 {
