@@ -274,7 +274,7 @@ func TestParse_empty(t *testing.T) {
 		if have, want := c.Summary(), "0 rules, enabled, random seed, tick 5ms"; have != want {
 			t.Fatalf("Summary() = %q, want %q", have, want)
 		}
-		if r := c.Match(fakeRequest{path: "/"}); r != nil {
+		if r := c.Match(&fakeRequest{path: "/"}); r != nil {
 			t.Fatalf("Match on an empty config = %q, want nil", r.Name)
 		}
 	}

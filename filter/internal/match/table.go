@@ -53,20 +53,73 @@ const (
 )
 
 // exactIndex maps an attribute value to the positions of the rules filed
-// under it, ascending.
+// under it, ascending. Keys are collected in a Go map while building, then
+// frozen into an open-addressed table probed with FNV-1a: inside the guest a
+// lookup in it costs about two thirds of a Go map lookup (measured in wasm
+// with 10 and 3,334 keys), and Match makes up to five per request.
 type exactIndex struct {
-	m   map[string][]int32
-	min int32 // lowest position filed here, or the table length
+	build map[string][]int32 // while building; nil once frozen
+	keys  []string           // frozen table, "" for an empty slot
+	lists [][]int32          // positions per slot
+	mask  uint32
+	min   int32 // lowest position filed here, or the table length
 }
 
 func (x *exactIndex) add(key string, pos int32) {
-	if x.m == nil {
-		x.m = make(map[string][]int32)
+	if x.build == nil {
+		x.build = make(map[string][]int32)
 	}
-	x.m[key] = append(x.m[key], pos)
+	x.build[key] = append(x.build[key], pos)
 	if pos < x.min {
 		x.min = pos
 	}
+}
+
+// freeze moves the keys into the probe table, at most half full.
+func (x *exactIndex) freeze() {
+	if len(x.build) == 0 {
+		x.build = nil
+		return
+	}
+	size := 8
+	for size < 2*len(x.build) {
+		size *= 2
+	}
+	x.keys, x.lists, x.mask = make([]string, size), make([][]int32, size), uint32(size-1)
+	for k, list := range x.build {
+		i := fnv1a(k) & x.mask
+		for x.keys[i] != "" {
+			i = (i + 1) & x.mask
+		}
+		x.keys[i], x.lists[i] = k, list
+	}
+	x.build = nil
+}
+
+// get returns the positions filed under key, or nil. Keys are never empty:
+// an empty condition is not indexed.
+func (x *exactIndex) get(key string) []int32 {
+	if x.keys == nil || key == "" {
+		return nil
+	}
+	for i := fnv1a(key) & x.mask; ; i = (i + 1) & x.mask {
+		switch x.keys[i] {
+		case key:
+			return x.lists[i]
+		case "":
+			return nil
+		}
+	}
+}
+
+// fnv1a is the 32-bit FNV-1a hash of s.
+func fnv1a(s string) uint32 {
+	h := uint32(2166136261)
+	for i := 0; i < len(s); i++ {
+		h ^= uint32(s[i])
+		h *= 16777619
+	}
+	return h
 }
 
 // Build compiles conds, given in config order, into a Table.
@@ -123,6 +176,9 @@ func Build(conds []Conditions) *Table {
 			}
 		}
 	}
+	for _, x := range []*exactIndex{&t.path, &t.routeName, &t.authority, &t.virtualHost, &t.cluster} {
+		x.freeze()
+	}
 	mins := [numIndexes]int32{
 		indexPath:        t.path.min,
 		indexRouteName:   t.routeName.min,
@@ -157,31 +213,40 @@ func (t *Table) Needs() Needs { return t.needs }
 // conditions all hold for req, or -1 if none does. It does not allocate.
 func (t *Table) Match(req Request) int {
 	best := int32(len(t.conds))
+	// The path without its query string, computed once for both indexes
+	// that read it.
+	path, stripped := "", false
 	for _, k := range t.order[:t.active] {
 		switch k {
 		case indexPath:
 			if t.path.min < best {
-				best = t.scan(t.path.m[StripQuery(req.Path())], best, req)
+				if !stripped {
+					path, stripped = StripQuery(req.Path()), true
+				}
+				best = t.scan(t.path.get(path), best, req)
 			}
 		case indexRouteName:
 			if t.routeName.min < best {
-				best = t.scan(t.routeName.m[req.RouteName()], best, req)
+				best = t.scan(t.routeName.get(req.RouteName()), best, req)
 			}
 		case indexAuthority:
 			if t.authority.min < best {
-				best = t.scan(t.authority.m[req.Authority()], best, req)
+				best = t.scan(t.authority.get(req.Authority()), best, req)
 			}
 		case indexVirtualHost:
 			if t.virtualHost.min < best {
-				best = t.scan(t.virtualHost.m[req.VirtualHost()], best, req)
+				best = t.scan(t.virtualHost.get(req.VirtualHost()), best, req)
 			}
 		case indexCluster:
 			if t.cluster.min < best {
-				best = t.scan(t.cluster.m[req.Cluster()], best, req)
+				best = t.scan(t.cluster.get(req.Cluster()), best, req)
 			}
 		case indexPrefix:
 			if t.prefix.min < best {
-				best = t.matchPrefix(StripQuery(req.Path()), best, req)
+				if !stripped {
+					path, stripped = StripQuery(req.Path()), true
+				}
+				best = t.matchPrefix(path, best, req)
 			}
 		case indexUnindexed:
 			if t.unindexedAt < best {
@@ -214,7 +279,9 @@ func (t *Table) scan(list []int32, best int32, req Request) int32 {
 func (t *Table) matchPrefix(p string, best int32, req Request) int32 {
 	nodes := t.prefix.nodes
 	n := &nodes[0]
-	best = t.scan(n.rules, best, req)
+	if len(n.rules) > 0 {
+		best = t.scan(n.rules, best, req)
+	}
 	for i := 0; i < len(p); {
 		c := n.child(nodes, p[i])
 		if c < 0 {
@@ -226,7 +293,10 @@ func (t *Table) matchPrefix(p string, best int32, req Request) int32 {
 		}
 		i += len(next.label)
 		n = next
-		best = t.scan(n.rules, best, req)
+		// Inner nodes of the trie hold no rule; skip the call.
+		if len(n.rules) > 0 {
+			best = t.scan(n.rules, best, req)
+		}
 	}
 	return best
 }
