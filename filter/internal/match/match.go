@@ -1,7 +1,7 @@
 // Package match decides which rule a request belongs to.
 //
 // It runs natively in tests and inside the guest (GOOS=wasip1). A Table is
-// compiled once, at configure time, from the rules' conditions: exact maps
+// compiled once, at configure time, from the rules' conditions: hash tables
 // for route name, virtual host, cluster, path and authority, a radix trie for
 // path prefixes and regular expressions compiled up front. Table.Match then
 // finds the first matching rule in config order without allocating and

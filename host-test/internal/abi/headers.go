@@ -2,6 +2,7 @@ package abi
 
 import (
 	"context"
+	"slices"
 	"strings"
 
 	"github.com/tetratelabs/wazero/api"
@@ -23,18 +24,27 @@ func (m *HeaderMap) Get(key string) (string, bool) {
 	return "", false
 }
 
-// Add appends another value.
-func (m *HeaderMap) Add(key, value string) { m.Pairs = append(m.Pairs, [2]string{key, value}) }
-
-// Replace sets the first value of key and adds it when missing (Envoy's
-// HeaderMap::setCopy).
-func (m *HeaderMap) Replace(key, value string) {
-	for i := range m.Pairs {
-		if m.Pairs[i][0] == key {
-			m.Pairs[i][1] = value
-			return
-		}
+// Add adds another value. As in Envoy's header maps, pseudo headers (":"
+// keys) stay in front of the others: a new one goes after the last pseudo
+// header, any other key at the end.
+func (m *HeaderMap) Add(key, value string) {
+	if key == "" || key[0] != ':' {
+		m.Pairs = append(m.Pairs, [2]string{key, value})
+		return
 	}
+	i := 0
+	for i < len(m.Pairs) && m.Pairs[i][0] != "" && m.Pairs[i][0][0] == ':' {
+		i++
+	}
+	m.Pairs = slices.Insert(m.Pairs, i, [2]string{key, value})
+}
+
+// Replace removes every value of key and adds value, as Envoy's
+// HeaderMap::setCopy has done since Envoy 1.16 (it used to overwrite the
+// first value only): proxy_replace_header_map_value leaves one value, at
+// the end of the map (or of its pseudo headers).
+func (m *HeaderMap) Replace(key, value string) {
+	m.Remove(key)
 	m.Add(key, value)
 }
 
@@ -165,8 +175,8 @@ func (vm *VM) ProxyAddHeaderMapValue(t MapType, kp, ks, vp, vs uint32) Status {
 	return StatusOK
 }
 
-// ProxyReplaceHeaderMapValue is proxy_replace_header_map_value: replaces the
-// first value, adding the key when missing.
+// ProxyReplaceHeaderMapValue is proxy_replace_header_map_value: every value
+// of the key replaced by one (see HeaderMap.Replace).
 func (vm *VM) ProxyReplaceHeaderMapValue(t MapType, kp, ks, vp, vs uint32) Status {
 	const call = "proxy_replace_header_map_value"
 	m, st := vm.headerMap(call, t, true)
