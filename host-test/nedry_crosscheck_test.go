@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/tetratelabs/proxy-wasm-go-sdk/proxywasm/proxytest"
@@ -402,6 +403,34 @@ var crossKnownDifferences = map[string]func(t *testing.T, ours, theirs *crossOut
 		ours.Upstream = crossWithout(ours.Upstream, "x-multi")
 		theirs.Upstream = crossWithout(theirs.Upstream, "x-multi")
 	},
+	// proxy_replace_header_map_value: Envoy's HeaderMap::setCopy removes
+	// every value of the key and adds the new one at the end (since Envoy
+	// 1.16), so the headers truncate and empty rewrite (x-long, x-empty-me)
+	// move behind x-env, which set added. proxytest v0.24.0 (replaceMapValue
+	// in proxytest/http.go) overwrites the value in place. The values must
+	// still agree; only the order of different names is set aside.
+	"corrupt": func(t *testing.T, ours, theirs *crossOutcome) {
+		t.Helper()
+		if !(crossIndex(ours.Upstream, "x-env") < crossIndex(ours.Upstream, "x-long")) {
+			t.Errorf("hosttest upstream: want x-long moved behind x-env by setCopy, have %q", ours.Upstream)
+		}
+		if !(crossIndex(theirs.Upstream, "x-long") < crossIndex(theirs.Upstream, "x-env")) {
+			t.Errorf("proxytest upstream: want x-long left in place before x-env, have %q", theirs.Upstream)
+		}
+		byName := func(a, b [2]string) int { return strings.Compare(a[0], b[0]) }
+		slices.SortStableFunc(ours.Upstream, byName)
+		slices.SortStableFunc(theirs.Upstream, byName)
+	},
+}
+
+// crossIndex returns the position of the first header named name, or -1.
+func crossIndex(h [][2]string, name string) int {
+	for i, kv := range h {
+		if kv[0] == name {
+			return i
+		}
+	}
+	return -1
 }
 
 func crossValues(h [][2]string, name string) []string {

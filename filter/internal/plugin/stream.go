@@ -551,17 +551,11 @@ func (m headerMap) Get(name string) (string, bool) {
 	return v, err == nil
 }
 
-// Set leaves exactly one value (fault.HeaderMap's contract). Envoy's
-// proxy_replace_header_map_value replaces only the first value on some
-// versions, so repeated headers are removed first. Pseudo-headers are single
-// by construction and only replaced: removing one, even briefly, is not
-// something to ask of a proxy.
+// Set leaves exactly one value (fault.HeaderMap's contract) with one host
+// call: Envoy's proxy_replace_header_map_value (HeaderMap::setCopy) removes
+// every value of the key and adds the new one, since Envoy 1.16; Nedry
+// targets 1.33 and later.
 func (m headerMap) Set(name, value string) {
-	if !strings.HasPrefix(name, ":") {
-		_ = abi.RemoveHeaderMapValue(abi.MapType(m), name)
-		_ = abi.AddHeaderMapValue(abi.MapType(m), name, value)
-		return
-	}
 	_ = abi.ReplaceHeaderMapValue(abi.MapType(m), name, value)
 }
 
