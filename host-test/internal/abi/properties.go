@@ -3,6 +3,7 @@ package abi
 import (
 	"context"
 	"strings"
+	"unsafe"
 
 	"github.com/tetratelabs/wazero/api"
 )
@@ -67,12 +68,31 @@ func (vm *VM) ProxyGetProperty(pp, ps, rp, rs uint32) Status {
 	if !ok {
 		return StatusInvalidMemoryAccess
 	}
-	path := strings.TrimRight(strings.ReplaceAll(string(b), "\x00", "."), ".")
-	v, found := vm.property(vm.active(), path)
+	// The dotted path lives in a per-VM buffer and is viewed, not copied:
+	// property only looks it up, and copyOut only copies the value. Guests
+	// ask for properties on the request path (xds.route_name), so this call
+	// allocates nothing.
+	vm.propPath = dottedPath(vm.propPath[:0], b)
+	v, found := vm.property(vm.active(), unsafe.String(unsafe.SliceData(vm.propPath), len(vm.propPath)))
 	if !found {
 		return StatusNotFound
 	}
-	return vm.copyOut(call, []byte(v), rp, rs)
+	return vm.copyOut(call, unsafe.Slice(unsafe.StringData(v), len(v)), rp, rs)
+}
+
+// dottedPath appends the NUL-separated property path p to dst with dots
+// between segments and no trailing separator, as Envoy names properties.
+func dottedPath(dst, p []byte) []byte {
+	for _, c := range p {
+		if c == 0 {
+			c = '.'
+		}
+		dst = append(dst, c)
+	}
+	for len(dst) > 0 && dst[len(dst)-1] == '.' {
+		dst = dst[:len(dst)-1]
+	}
+	return dst
 }
 
 // ProxySetProperty is proxy_set_property: stored on the stream so a later

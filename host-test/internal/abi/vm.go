@@ -171,7 +171,9 @@ type VM struct {
 	mod    api.Module
 	mem    api.Memory
 	ctx    context.Context
-	fn     callbacks
+	// propPath is proxy_get_property's reusable path buffer.
+	propPath []byte
+	fn       callbacks
 
 	contexts  map[uint32]*Context
 	roots     []*Context // live root contexts in creation order; kept apart so per-stream work never scans every context id
