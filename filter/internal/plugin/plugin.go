@@ -122,7 +122,7 @@ func (p *Plugin) newStream() *stream {
 // recycle takes back a stream context the host deleted. Its fields are
 // cleared so it keeps no configuration or header buffer alive.
 func (p *Plugin) recycle(s *stream) {
-	*s = stream{}
+	s.reset()
 	if len(p.free) < maxFree {
 		p.free = append(p.free, s)
 	}
