@@ -51,3 +51,17 @@ func TestStreamReset(t *testing.T) {
 		}
 	}
 }
+
+// The plan's fields are cleared one by one: a field added to plan and not
+// to reset fails here.
+func TestStreamReset_plan(t *testing.T) {
+	var s stream
+	fill(t, reflect.ValueOf(&s.plan).Elem())
+	s.reset()
+	v := reflect.ValueOf(s.plan)
+	for i := 0; i < v.NumField(); i++ {
+		if !v.Field(i).IsZero() {
+			t.Errorf("reset left plan.%s set", v.Type().Field(i).Name)
+		}
+	}
+}

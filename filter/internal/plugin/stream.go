@@ -111,8 +111,10 @@ func (s *stream) reset() {
 	// when it returns, even after a panic, and nothing else sets it.
 	s.id, s.root, s.l, s.cfg = 0, nil, nil, nil
 	s.control, s.grpc = false, false
-	if s.plan.stats != nil {
-		s.plan = plan{}
+	if p := &s.plan; p.stats != nil {
+		p.stats, p.faults, p.delay, p.phase = nil, 0, 0, 0
+		p.abortStatus, p.grpcStatus, p.body, p.headers = 0, 0, nil, nil
+		p.reqOps, p.respOps = nil, nil
 	}
 	s.applied = 0
 	s.Slot = fault.Slot{}
@@ -245,22 +247,27 @@ func (s *stream) stripControlHeaders() {
 }
 
 func (s *stream) planRule(st *ruleStats, d fault.Decision) {
+	// The plan is zero here (a new or reset stream, one plan per request),
+	// and filled in place: in Go on wasm, assigning a whole struct that
+	// holds pointers costs far more than its field stores.
 	rule := st.rule
-	p := plan{stats: st, faults: d.Faults(), delay: d.Delay, phase: d.Phase, grpcStatus: -1}
+	p := &s.plan
+	p.stats, p.faults, p.delay, p.phase, p.grpcStatus = st, d.Faults(), d.Delay, d.Phase, -1
 	if a := rule.Abort; a != nil {
 		p.abortStatus, p.grpcStatus, p.body, p.headers = a.HTTPStatus, a.GRPCStatus, a.Body, a.Headers
 	}
 	if c := rule.Corrupt; c != nil {
 		p.reqOps, p.respOps = c.Request, c.Response
 	}
-	s.plan = p
 }
 
 // defaultAbortBody is the body of header-controlled aborts.
 var defaultAbortBody = []byte(config.DefaultAbortBody)
 
 func (s *stream) planControl(ctl fault.Control) {
-	p := plan{stats: s.l.hc, grpcStatus: ctl.GRPCStatus, abortStatus: ctl.AbortStatus, body: defaultAbortBody}
+	// Filled in place, as in planRule.
+	p := &s.plan
+	p.stats, p.grpcStatus, p.abortStatus, p.body = s.l.hc, ctl.GRPCStatus, ctl.AbortStatus, defaultAbortBody
 	if ctl.AbortStatus != 0 || ctl.GRPCStatus >= 0 {
 		p.faults |= config.FaultAbort
 		if p.abortStatus == 0 {
@@ -272,7 +279,6 @@ func (s *stream) planControl(ctl fault.Control) {
 		p.delay = ctl.Delay
 	}
 	s.l.hc.inc(counterMatched)
-	s.plan = p
 }
 
 // start carries out the plan at request headers: the delay first, then
