@@ -166,7 +166,14 @@ func Quiet(contextID uint32) {
 	if lastStream.id == contextID {
 		lastStream.e.quiet = true
 	}
+	lastQuiet = contextID
 }
+
+// lastQuiet is the stream that went quiet last, or 0. The exports compare
+// against it first, inline: a quiet stream's remaining callbacks nearly
+// always follow its request headers in a row, and in wasm even the cached
+// registry lookup is a call.
+var lastQuiet uint32
 
 // quiet reports whether the callbacks of stream id are answered without the
 // plugin (see Quiet). Like lookupStream, it must not panic.
@@ -200,6 +207,9 @@ func onContextCreate(id, parent uint32) {
 	if r == nil {
 		return
 	}
+	if id == lastQuiet {
+		lastQuiet = 0 // the host reuses the id of a deleted stream
+	}
 	if s := r.NewStream(id); s != nil {
 		e := streamEntry{s: s}
 		streams.put(id, e)
@@ -230,6 +240,9 @@ func onDelete(id uint32) {
 	if s := stream(id); s != nil {
 		streams.remove(id)
 		lastStream.id, lastStream.e = 0, streamEntry{}
+		if lastQuiet == id {
+			lastQuiet = 0
+		}
 		s.OnDelete()
 		return
 	}

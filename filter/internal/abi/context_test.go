@@ -115,6 +115,7 @@ func TestRegistry_quiet(t *testing.T) {
 		streams = idTable[streamEntry]{}
 		lastStream.id, lastStream.e = 0, streamEntry{}
 		lastRoot.id, lastRoot.r = 0, nil
+		lastQuiet = 0
 	})
 	onContextCreate(1, 0)
 	onContextCreate(2, 1)
@@ -124,6 +125,11 @@ func TestRegistry_quiet(t *testing.T) {
 	Quiet(1)
 	if !quiet(2) || quiet(3) || quiet(1) || quiet(99) {
 		t.Fatalf("quiet: want only stream 2, have 2:%v 3:%v root:%v unknown:%v", quiet(2), quiet(3), quiet(1), quiet(99))
+	}
+	// The exports' inline check names the last stream that went quiet,
+	// never an unknown one or a root.
+	if lastQuiet != 2 {
+		t.Fatalf("lastQuiet: have %d, want 2", lastQuiet)
 	}
 	onLog(2)
 	if !onDone(2) {
@@ -137,9 +143,16 @@ func TestRegistry_quiet(t *testing.T) {
 	if !reflect.DeepEqual(calls, want) {
 		t.Fatalf("want callbacks %q, have %q", want, calls)
 	}
-	// A new stream reusing a deleted id starts out loud.
+	if lastQuiet != 0 {
+		t.Fatalf("lastQuiet still %d after its stream was deleted", lastQuiet)
+	}
+	// A new stream reusing a deleted id starts out loud, also when a host
+	// that never deletes streams (proxytest) reuses the last quiet id.
 	onContextCreate(2, 1)
-	if quiet(2) {
-		t.Fatal("a new stream under a reused id inherited quiet")
+	onContextCreate(4, 1)
+	Quiet(4)
+	onContextCreate(4, 1)
+	if quiet(2) || quiet(4) || lastQuiet != 0 {
+		t.Fatalf("a new stream under a reused id inherited quiet: 2:%v 4:%v lastQuiet %d", quiet(2), quiet(4), lastQuiet)
 	}
 }

@@ -10,6 +10,9 @@ package abi
 
 //go:wasmexport proxy_on_request_headers
 func proxyOnRequestHeaders(contextID, numHeaders, endOfStream uint32) (action uint32) {
+	if contextID == lastQuiet {
+		return uint32(ActionContinue)
+	}
 	e := lookupStream(contextID)
 	if e.s == nil || e.quiet {
 		return uint32(ActionContinue)
@@ -27,6 +30,9 @@ func proxyOnRequestHeaders(contextID, numHeaders, endOfStream uint32) (action ui
 
 //go:wasmexport proxy_on_request_body
 func proxyOnRequestBody(contextID, bodySize, endOfStream uint32) (action uint32) {
+	if contextID == lastQuiet {
+		return uint32(ActionContinue)
+	}
 	e := lookupStream(contextID)
 	if e.s == nil || e.quiet {
 		return uint32(ActionContinue)
@@ -44,6 +50,9 @@ func proxyOnRequestBody(contextID, bodySize, endOfStream uint32) (action uint32)
 
 //go:wasmexport proxy_on_request_trailers
 func proxyOnRequestTrailers(contextID, numTrailers uint32) (action uint32) {
+	if contextID == lastQuiet {
+		return uint32(ActionContinue)
+	}
 	e := lookupStream(contextID)
 	if e.s == nil || e.quiet {
 		return uint32(ActionContinue)
@@ -61,6 +70,9 @@ func proxyOnRequestTrailers(contextID, numTrailers uint32) (action uint32) {
 
 //go:wasmexport proxy_on_response_headers
 func proxyOnResponseHeaders(contextID, numHeaders, endOfStream uint32) (action uint32) {
+	if contextID == lastQuiet {
+		return uint32(ActionContinue)
+	}
 	e := lookupStream(contextID)
 	if e.s == nil || e.quiet {
 		return uint32(ActionContinue)
@@ -78,6 +90,9 @@ func proxyOnResponseHeaders(contextID, numHeaders, endOfStream uint32) (action u
 
 //go:wasmexport proxy_on_response_body
 func proxyOnResponseBody(contextID, bodySize, endOfStream uint32) (action uint32) {
+	if contextID == lastQuiet {
+		return uint32(ActionContinue)
+	}
 	e := lookupStream(contextID)
 	if e.s == nil || e.quiet {
 		return uint32(ActionContinue)
@@ -95,6 +110,9 @@ func proxyOnResponseBody(contextID, bodySize, endOfStream uint32) (action uint32
 
 //go:wasmexport proxy_on_response_trailers
 func proxyOnResponseTrailers(contextID, numTrailers uint32) (action uint32) {
+	if contextID == lastQuiet {
+		return uint32(ActionContinue)
+	}
 	e := lookupStream(contextID)
 	if e.s == nil || e.quiet {
 		return uint32(ActionContinue)

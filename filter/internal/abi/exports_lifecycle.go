@@ -28,7 +28,7 @@ func proxyOnContextCreate(contextID, parentID uint32) {
 
 //go:wasmexport proxy_on_done
 func proxyOnDone(contextID uint32) (done uint32) {
-	if quiet(contextID) {
+	if contextID == lastQuiet || quiet(contextID) {
 		return 1
 	}
 	enter()
@@ -44,7 +44,7 @@ func proxyOnDone(contextID uint32) (done uint32) {
 
 //go:wasmexport proxy_on_log
 func proxyOnLog(contextID uint32) {
-	if quiet(contextID) {
+	if contextID == lastQuiet || quiet(contextID) {
 		return
 	}
 	enter()
