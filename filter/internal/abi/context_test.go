@@ -37,16 +37,20 @@ func (s *fakeStream) OnLog()                             { *s.calls = append(*s.
 func (s *fakeStream) OnDone()                            { *s.calls = append(*s.calls, "stream done") }
 func (s *fakeStream) OnDelete()                          { *s.calls = append(*s.calls, "stream delete") }
 
+// resetRegistry empties the registry and its caches after a test.
+func resetRegistry() {
+	SetRootFactory(nil)
+	clear(roots)
+	streams = idTable[streamEntry]{}
+	lastStream.id, lastStream.e = 0, streamEntry{}
+	lastRoot.id, lastRoot.r = 0, nil
+	lastQuiet = 0
+}
+
 func TestRegistry_lifecycle(t *testing.T) {
 	var calls []string
 	SetRootFactory(func(id uint32) RootContext { return &fakeRoot{id: id, calls: &calls} })
-	t.Cleanup(func() {
-		SetRootFactory(nil)
-		clear(roots)
-		streams = idTable[streamEntry]{}
-		lastStream.id, lastStream.e = 0, streamEntry{}
-		lastRoot.id, lastRoot.r = 0, nil
-	})
+	t.Cleanup(resetRegistry)
 
 	onContextCreate(1, 0)
 	onContextCreate(5, 0) // a second root in the same VM, as during a push
@@ -109,14 +113,7 @@ func TestRegistry_rootCreatedOnDemand(t *testing.T) {
 func TestRegistry_quiet(t *testing.T) {
 	var calls []string
 	SetRootFactory(func(id uint32) RootContext { return &fakeRoot{id: id, calls: &calls} })
-	t.Cleanup(func() {
-		SetRootFactory(nil)
-		clear(roots)
-		streams = idTable[streamEntry]{}
-		lastStream.id, lastStream.e = 0, streamEntry{}
-		lastRoot.id, lastRoot.r = 0, nil
-		lastQuiet = 0
-	})
+	t.Cleanup(resetRegistry)
 	onContextCreate(1, 0)
 	onContextCreate(2, 1)
 	onContextCreate(3, 1) // the cache now holds 3: Quiet(2) must reach the table
