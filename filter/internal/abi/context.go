@@ -150,23 +150,30 @@ func lookupStream(id uint32) streamEntry {
 func stream(id uint32) StreamContext { return lookupStream(id).s }
 
 // Quiet tells the layer that stream contextID needs none of its remaining
-// callbacks but OnDelete: the layer then answers request and response
-// callbacks with Continue, proxy_on_log with nothing and proxy_on_done with
-// true, without entering plugin code. Most streams have nothing left to do
-// once their request headers are decided (no rule matched, no fault drawn,
-// an abort already answered), and in Go on wasm a callback that enters
-// plugin code under panic recovery costs some 100 ns even when it does
-// nothing, four or five times per stream. A stream cannot leave quiet.
-func Quiet(contextID uint32) {
+// callbacks: the layer then answers request and response callbacks with
+// Continue, proxy_on_log with nothing and proxy_on_done with true, without
+// entering plugin code. Most streams have nothing left to do once their
+// request headers are decided (no rule matched, no fault drawn, an abort
+// already answered), and in Go on wasm a callback that enters plugin code
+// under panic recovery costs some 100 ns even when it does nothing, four or
+// five times per stream. A stream cannot leave quiet.
+//
+// It reports whether the layer holds no reference to the stream's context:
+// a stream that goes quiet in its first callback is never filed (see
+// pending), so the plugin may reuse its context at once, and the layer
+// never calls it again, proxy_on_delete included. Otherwise the context
+// still gets OnDelete.
+func Quiet(contextID uint32) (released bool) {
+	lastQuiet = contextID
 	e := streams.ptr(contextID)
 	if e == nil {
-		return
+		return true
 	}
 	e.quiet = true
 	if lastStream.id == contextID {
 		lastStream.e.quiet = true
 	}
-	lastQuiet = contextID
+	return false
 }
 
 // lastQuiet is the stream that went quiet last, or 0. The exports compare
@@ -196,6 +203,72 @@ func parentRoot(id uint32) RootContext {
 		lastRoot.id, lastRoot.r = id, r
 	}
 	return r
+}
+
+// pending is a stream whose creation the host announced but whose plugin
+// context is not created yet. Envoy calls proxy_on_context_create and the
+// stream's first HTTP callback back to back, so proxy_on_context_create only
+// notes the stream here, without running plugin code, and the first HTTP
+// callback creates the context (openPending) and files it afterwards
+// (fileOpened) unless the stream went quiet meanwhile: most streams never
+// touch the registry, and their proxy_on_delete needs no plugin code. One
+// slot is enough; an announcement while it is taken creates and files the
+// context at once, the old way.
+var pending struct {
+	id   uint32
+	root RootContext
+}
+
+// announceStream notes stream id of root parent in the pending slot. It
+// reports false when the slot is taken: the caller then creates the
+// context now, under recovery. A stream of an unknown root is dropped (its
+// callbacks leave it untouched). It runs no plugin code and must not panic.
+func announceStream(id, parent uint32) bool {
+	if pending.id != 0 {
+		return false
+	}
+	r := parentRoot(parent)
+	if r == nil || id == 0 {
+		return true
+	}
+	if id == lastQuiet {
+		lastQuiet = 0 // the host reuses the id of a deleted stream
+	}
+	pending.id, pending.root = id, r
+	return true
+}
+
+// openPending creates the plugin context of pending stream id. It runs
+// plugin code: only under recovery.
+func openPending(id uint32) StreamContext {
+	r := pending.root
+	if id == 0 || id != pending.id || r == nil {
+		return nil
+	}
+	pending.id, pending.root = 0, nil
+	return r.NewStream(id)
+}
+
+// fileOpened files s, which openPending created for id, after its first
+// callback, unless the stream went quiet in it (see Quiet). It runs no
+// plugin code.
+func fileOpened(id uint32, s StreamContext) {
+	if s == nil || lastQuiet == id {
+		return
+	}
+	e := streamEntry{s: s}
+	streams.put(id, e)
+	lastStream.id, lastStream.e = id, e
+}
+
+// dropPending forgets the pending stream: it ended before any HTTP
+// callback, so the plugin never saw it.
+func dropPending() { pending.id, pending.root = 0, nil }
+
+// unfiledQuiet reports whether stream id is the last one that went quiet
+// and the registry does not hold it: its proxy_on_delete needs nothing.
+func unfiledQuiet(id uint32) bool {
+	return id == lastQuiet && id != 0 && lookupStream(id).s == nil
 }
 
 func onContextCreate(id, parent uint32) {
@@ -247,6 +320,9 @@ func onDelete(id uint32) {
 		return
 	}
 	if r := roots[id]; r != nil {
+		if pending.root == r {
+			dropPending()
+		}
 		delete(roots, id)
 		if lastRoot.id == id {
 			lastRoot.id, lastRoot.r = 0, nil

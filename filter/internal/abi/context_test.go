@@ -117,9 +117,12 @@ func TestRegistry_quiet(t *testing.T) {
 	onContextCreate(1, 0)
 	onContextCreate(2, 1)
 	onContextCreate(3, 1) // the cache now holds 3: Quiet(2) must reach the table
-	Quiet(2)
-	Quiet(99)
-	Quiet(1)
+	if !Quiet(99) || !Quiet(1) {
+		t.Fatal("Quiet of an id the registry does not hold must report the context released")
+	}
+	if Quiet(2) {
+		t.Fatal("Quiet of a filed stream must keep its context for OnDelete")
+	}
 	if !quiet(2) || quiet(3) || quiet(1) || quiet(99) {
 		t.Fatalf("quiet: want only stream 2, have 2:%v 3:%v root:%v unknown:%v", quiet(2), quiet(3), quiet(1), quiet(99))
 	}
@@ -151,5 +154,62 @@ func TestRegistry_quiet(t *testing.T) {
 	onContextCreate(4, 1)
 	if quiet(2) || quiet(4) || lastQuiet != 0 {
 		t.Fatalf("a new stream under a reused id inherited quiet: 2:%v 4:%v lastQuiet %d", quiet(2), quiet(4), lastQuiet)
+	}
+}
+
+// A stream's creation is only noted; its first HTTP callback creates the
+// plugin context, which is filed afterwards unless the stream went quiet in
+// it; a stream that ends before any HTTP callback never reaches the plugin.
+// A second announcement while one is pending falls back to creating at once.
+func TestRegistry_pending(t *testing.T) {
+	var calls []string
+	SetRootFactory(func(id uint32) RootContext { return &fakeRoot{id: id, calls: &calls} })
+	t.Cleanup(func() {
+		resetRegistry()
+		dropPending()
+	})
+	onContextCreate(1, 0)
+	if !announceStream(2, 1) || pending.id != 2 || len(calls) != 0 {
+		t.Fatalf("announce: pending %d, calls %q", pending.id, calls)
+	}
+	if announceStream(3, 1) {
+		t.Fatal("a second announcement must report the slot taken")
+	}
+	if openPending(3) != nil || openPending(0) != nil {
+		t.Fatal("only the pending stream may be opened")
+	}
+	s := openPending(2)
+	if s == nil || pending.id != 0 || stream(2) != nil {
+		t.Fatalf("openPending: stream %v, pending %d, filed %v", s, pending.id, stream(2))
+	}
+	fileOpened(2, s)
+	if stream(2) != s {
+		t.Fatal("an opened stream that did not go quiet must be filed")
+	}
+	// One that goes quiet in its first callback is never filed, and its
+	// delete needs nothing.
+	announceStream(4, 1)
+	s4 := openPending(4)
+	if !Quiet(4) {
+		t.Fatal("Quiet in the first callback must release the context")
+	}
+	fileOpened(4, s4)
+	if stream(4) != nil || !unfiledQuiet(4) {
+		t.Fatal("a stream quiet in its first callback must not be filed")
+	}
+	if unfiledQuiet(2) {
+		t.Fatal("a filed stream is not unfiled")
+	}
+	if !announceStream(5, 99) || pending.id != 0 {
+		t.Fatal("a stream of an unknown root must be dropped, not pending")
+	}
+	// A root deleted while one of its streams is pending takes it along.
+	announceStream(6, 1)
+	onDelete(1)
+	if pending.id != 0 {
+		t.Fatal("the pending stream of a deleted root is still pending")
+	}
+	if want := []string{"new stream", "new stream", "root delete"}; !reflect.DeepEqual(calls, want) {
+		t.Fatalf("want callbacks %q, have %q", want, calls)
 	}
 }

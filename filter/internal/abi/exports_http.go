@@ -6,7 +6,9 @@ package abi
 // a bug in Nedry lets the request through untouched (fail open). A stream
 // the registry does not know (its root refused to create it) continues too,
 // and so does a quiet one (see Quiet): both are answered before the
-// recovery is set up, since no plugin code runs for them.
+// recovery is set up, since no plugin code runs for them. The first of
+// these callbacks creates the context of a pending stream and files it
+// afterwards (see pending).
 
 //go:wasmexport proxy_on_request_headers
 func proxyOnRequestHeaders(contextID, numHeaders, endOfStream uint32) (action uint32) {
@@ -14,18 +16,29 @@ func proxyOnRequestHeaders(contextID, numHeaders, endOfStream uint32) (action ui
 		return uint32(ActionContinue)
 	}
 	e := lookupStream(contextID)
-	if e.s == nil || e.quiet {
+	if e.quiet || (e.s == nil && contextID != pending.id) {
 		return uint32(ActionContinue)
 	}
 	enter()
+	var opened StreamContext
 	defer func() {
 		if v := recover(); v != nil {
 			recovered(contextID, "proxy_on_request_headers", v)
 			action = uint32(ActionContinue)
 		}
+		if opened != nil {
+			fileOpened(contextID, opened)
+		}
 		leave()
 	}()
-	return uint32(e.s.OnRequestHeaders(int(numHeaders), endOfStream != 0))
+	s := e.s
+	if s == nil {
+		if opened = openPending(contextID); opened == nil {
+			return uint32(ActionContinue)
+		}
+		s = opened
+	}
+	return uint32(s.OnRequestHeaders(int(numHeaders), endOfStream != 0))
 }
 
 //go:wasmexport proxy_on_request_body
@@ -34,18 +47,29 @@ func proxyOnRequestBody(contextID, bodySize, endOfStream uint32) (action uint32)
 		return uint32(ActionContinue)
 	}
 	e := lookupStream(contextID)
-	if e.s == nil || e.quiet {
+	if e.quiet || (e.s == nil && contextID != pending.id) {
 		return uint32(ActionContinue)
 	}
 	enter()
+	var opened StreamContext
 	defer func() {
 		if v := recover(); v != nil {
 			recovered(contextID, "proxy_on_request_body", v)
 			action = uint32(ActionContinue)
 		}
+		if opened != nil {
+			fileOpened(contextID, opened)
+		}
 		leave()
 	}()
-	return uint32(e.s.OnRequestBody(int(bodySize), endOfStream != 0))
+	s := e.s
+	if s == nil {
+		if opened = openPending(contextID); opened == nil {
+			return uint32(ActionContinue)
+		}
+		s = opened
+	}
+	return uint32(s.OnRequestBody(int(bodySize), endOfStream != 0))
 }
 
 //go:wasmexport proxy_on_request_trailers
@@ -54,18 +78,29 @@ func proxyOnRequestTrailers(contextID, numTrailers uint32) (action uint32) {
 		return uint32(ActionContinue)
 	}
 	e := lookupStream(contextID)
-	if e.s == nil || e.quiet {
+	if e.quiet || (e.s == nil && contextID != pending.id) {
 		return uint32(ActionContinue)
 	}
 	enter()
+	var opened StreamContext
 	defer func() {
 		if v := recover(); v != nil {
 			recovered(contextID, "proxy_on_request_trailers", v)
 			action = uint32(ActionContinue)
 		}
+		if opened != nil {
+			fileOpened(contextID, opened)
+		}
 		leave()
 	}()
-	return uint32(e.s.OnRequestTrailers(int(numTrailers)))
+	s := e.s
+	if s == nil {
+		if opened = openPending(contextID); opened == nil {
+			return uint32(ActionContinue)
+		}
+		s = opened
+	}
+	return uint32(s.OnRequestTrailers(int(numTrailers)))
 }
 
 //go:wasmexport proxy_on_response_headers
@@ -74,18 +109,29 @@ func proxyOnResponseHeaders(contextID, numHeaders, endOfStream uint32) (action u
 		return uint32(ActionContinue)
 	}
 	e := lookupStream(contextID)
-	if e.s == nil || e.quiet {
+	if e.quiet || (e.s == nil && contextID != pending.id) {
 		return uint32(ActionContinue)
 	}
 	enter()
+	var opened StreamContext
 	defer func() {
 		if v := recover(); v != nil {
 			recovered(contextID, "proxy_on_response_headers", v)
 			action = uint32(ActionContinue)
 		}
+		if opened != nil {
+			fileOpened(contextID, opened)
+		}
 		leave()
 	}()
-	return uint32(e.s.OnResponseHeaders(int(numHeaders), endOfStream != 0))
+	s := e.s
+	if s == nil {
+		if opened = openPending(contextID); opened == nil {
+			return uint32(ActionContinue)
+		}
+		s = opened
+	}
+	return uint32(s.OnResponseHeaders(int(numHeaders), endOfStream != 0))
 }
 
 //go:wasmexport proxy_on_response_body
@@ -94,18 +140,29 @@ func proxyOnResponseBody(contextID, bodySize, endOfStream uint32) (action uint32
 		return uint32(ActionContinue)
 	}
 	e := lookupStream(contextID)
-	if e.s == nil || e.quiet {
+	if e.quiet || (e.s == nil && contextID != pending.id) {
 		return uint32(ActionContinue)
 	}
 	enter()
+	var opened StreamContext
 	defer func() {
 		if v := recover(); v != nil {
 			recovered(contextID, "proxy_on_response_body", v)
 			action = uint32(ActionContinue)
 		}
+		if opened != nil {
+			fileOpened(contextID, opened)
+		}
 		leave()
 	}()
-	return uint32(e.s.OnResponseBody(int(bodySize), endOfStream != 0))
+	s := e.s
+	if s == nil {
+		if opened = openPending(contextID); opened == nil {
+			return uint32(ActionContinue)
+		}
+		s = opened
+	}
+	return uint32(s.OnResponseBody(int(bodySize), endOfStream != 0))
 }
 
 //go:wasmexport proxy_on_response_trailers
@@ -114,16 +171,27 @@ func proxyOnResponseTrailers(contextID, numTrailers uint32) (action uint32) {
 		return uint32(ActionContinue)
 	}
 	e := lookupStream(contextID)
-	if e.s == nil || e.quiet {
+	if e.quiet || (e.s == nil && contextID != pending.id) {
 		return uint32(ActionContinue)
 	}
 	enter()
+	var opened StreamContext
 	defer func() {
 		if v := recover(); v != nil {
 			recovered(contextID, "proxy_on_response_trailers", v)
 			action = uint32(ActionContinue)
 		}
+		if opened != nil {
+			fileOpened(contextID, opened)
+		}
 		leave()
 	}()
-	return uint32(e.s.OnResponseTrailers(int(numTrailers)))
+	s := e.s
+	if s == nil {
+		if opened = openPending(contextID); opened == nil {
+			return uint32(ActionContinue)
+		}
+		s = opened
+	}
+	return uint32(s.OnResponseTrailers(int(numTrailers)))
 }

@@ -82,10 +82,15 @@ func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 
 // quietIfSettled tells the ABI layer to answer the stream's remaining
 // callbacks itself when none of them has work left (see abi.Quiet): most
-// streams match no rule or draw no fault.
+// streams match no rule or draw no fault. When the layer holds no reference
+// to the stream (it went quiet in its first callback), the context is
+// recycled at once: callers must not use s afterwards (OnRequestHeaders'
+// deferred dropHeaders only clears fields that are already clear).
 func (s *stream) quietIfSettled() {
 	if !s.Queued() && !s.holdResponse && s.panicAt != panicResponse && !s.needsResponse() {
-		abi.Quiet(s.id)
+		if abi.Quiet(s.id) {
+			s.root.plugin.recycle(s)
+		}
 	}
 }
 
