@@ -139,8 +139,10 @@ func TestFault_delayRequestPhase(t *testing.T) {
 	if s.Result().Upstream != nil {
 		t.Fatal("upstream saw the request before the delay ended")
 	}
+	// The gauge moves at the next tick.
+	h.Advance(5 * time.Millisecond)
 	wantMetrics(t, h, map[string]int64{"nedry.active_faults": 1, "nedry.rule.d.delays_injected": 1})
-	h.Advance(245 * time.Millisecond)
+	h.Advance(240 * time.Millisecond)
 	if !s.Paused() {
 		t.Fatal("resumed before the delay was over")
 	}

@@ -163,6 +163,7 @@ func checkConfigPush(t *testing.T, h *hosttest.Host, cfg string) {
 	if r := s.Result(); r.Trap != nil {
 		t.Fatalf("config %q: request trapped: %v", cfg, r.Trap)
 	}
+	gaugeTick(h)
 	if h.PausedStreams() != 0 || h.ActiveStreams() != 0 || h.Metric("nedry.active_faults") != 0 {
 		t.Fatalf("config %q: %d paused, %d active streams left, gauge %d", cfg, h.PausedStreams(), h.ActiveStreams(), h.Metric("nedry.active_faults"))
 	}
@@ -264,6 +265,7 @@ func FuzzRequestHeaders(f *testing.F) {
 				}
 			}
 		}
+		gaugeTick(h)
 		if h.PausedStreams() != 0 || h.ActiveStreams() != 0 || h.Metric("nedry.active_faults") != 0 {
 			t.Fatalf("%d paused, %d active streams, gauge %d", h.PausedStreams(), h.ActiveStreams(), h.Metric("nedry.active_faults"))
 		}

@@ -30,6 +30,7 @@ func TestRuntime_resetDuringDelay(t *testing.T) {
 	if r := a.Result(); !a.Done() || !r.Reset || r.ResetBy != "client" || r.Held != 30*time.Millisecond {
 		t.Fatalf("reset stream: done %v, reset %v by %q, held %v", a.Done(), r.Reset, r.ResetBy, r.Held)
 	}
+	h.Advance(5 * time.Millisecond) // the gauge moves at the next tick
 	wantMetrics(t, h, map[string]int64{"nedry.active_faults": 1})
 	h.Advance(200 * time.Millisecond)
 	if !b.Done() || upstream != 1 {
@@ -82,9 +83,10 @@ func TestRuntime_overflow(t *testing.T) {
 		t.Fatalf("an overflowed stream is tagged %q; nothing was injected", have)
 	}
 	wantLogs(t, r, hosttest.LogLevelDebug, fmt.Sprintf("nedry: rule o: overflow (stream %d)", over.ID()))
+	h.Advance(5 * time.Millisecond) // the gauge moves at the next tick
 	wantMetrics(t, h, with(ruleMetrics("o"), "nedry.rule.o.matched", 5, "nedry.rule.o.delays_injected", 4,
 		"nedry.rule.o.faults_overflow", 1, "nedry.active_faults", 4))
-	h.Advance(100 * time.Millisecond)
+	h.Advance(95 * time.Millisecond)
 	// Below the cap again: delays resume.
 	if s := h.Start(get("GET", "/")); !s.Paused() {
 		t.Fatal("not held after the others drained")

@@ -18,8 +18,10 @@ import (
 // the old and the new root alive in the same VM during a config push, and
 // max_active_faults and the VM-wide metrics are per VM, not per root.
 type Plugin struct {
-	// active is the number of streams a delay holds in this VM.
-	active int
+	// active is the number of streams a delay holds in this VM, and
+	// gaugeDelta its change not yet sent to nedry.active_faults.
+	active     int
+	gaugeDelta int64
 	// logBuf is reused for fault log lines and garbleBuf for garbled
 	// header values; callbacks never overlap.
 	logBuf, garbleBuf []byte
@@ -128,15 +130,26 @@ func (p *Plugin) recycle(s *stream) {
 	}
 }
 
-// hold and release track streams held by a delay. The gauge only ever moves
-// by ±1 with proxy_increment_metric (never proxy_record_metric), so the
-// values of all worker VMs add up to the proxy-wide number.
+// hold and release track streams held by a delay. The gauge only moves by
+// proxy_increment_metric (never proxy_record_metric), so the values of all
+// worker VMs add up to the proxy-wide number. The change is sent by
+// flushGauge at the next tick, which a paused stream always has coming,
+// rather than from the request path: one host call fewer per pause and per
+// resume, for a gauge at most one tick period late.
 func (p *Plugin) hold() {
 	p.active++
-	_ = abi.IncrementMetric(p.activeFaults, 1)
+	p.gaugeDelta++
 }
 
 func (p *Plugin) release() {
 	p.active--
-	_ = abi.IncrementMetric(p.activeFaults, -1)
+	p.gaugeDelta--
+}
+
+// flushGauge sends the held streams' change since the last flush.
+func (p *Plugin) flushGauge() {
+	if p.gaugeDelta != 0 {
+		_ = abi.IncrementMetric(p.activeFaults, p.gaugeDelta)
+		p.gaugeDelta = 0
+	}
 }

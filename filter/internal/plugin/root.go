@@ -137,6 +137,7 @@ func (r *root) NewStream(id uint32) abi.StreamContext {
 func (r *root) OnTick() {
 	idle := r.queue.Len() == 0
 	r.queue.PopDue(now(), r.resumeFn)
+	r.plugin.flushGauge()
 	r.afterDequeue(idle)
 }
 
@@ -198,6 +199,9 @@ func (r *root) afterDequeue(idleTick bool) {
 		r.tickOn = false
 	}
 	if r.retiring && !r.doneCalled {
+		// This root ticks no more once it is gone; another root's tick
+		// may never come.
+		r.plugin.flushGauge()
 		r.doneCalled = true
 		// proxy_done acts on the effective context, which is the stream
 		// when we get here from a stream callback.
@@ -211,6 +215,7 @@ func (r *root) afterDequeue(idleTick bool) {
 func (r *root) OnDone() bool {
 	r.retiring = true
 	if r.queue.Len() == 0 {
+		r.plugin.flushGauge() // see afterDequeue
 		r.doneCalled = true
 		return true
 	}
