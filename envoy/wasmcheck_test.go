@@ -1,33 +1,15 @@
 package envoy
 
 import (
-	"context"
 	"testing"
 
-	hosttest "github.com/nedry-chaos/nedry/host-test"
+	"github.com/nedry-chaos/nedry/host-test/hosttesting"
 )
-
-// newChecker loads build/nedry.wasm into the host harness. A missing module
-// fails the test with the make target that builds it; it never skips.
-func newChecker(t *testing.T) *hosttest.Host {
-	t.Helper()
-	wasm, err := hosttest.LoadFile(hosttest.RepoPath("build", "nedry.wasm"))
-	if err != nil {
-		t.Fatalf("load filter: %v (run make build)", err)
-	}
-	ctx := context.Background()
-	h, err := hosttest.New(ctx, wasm, hosttest.Options{})
-	if err != nil {
-		t.Fatalf("start filter: %v", err)
-	}
-	t.Cleanup(func() { h.Close(ctx) })
-	return h
-}
 
 // TestEnvoyConfigs_pluginConfigCheckedByWasm runs every plugin configuration
 // embedded in envoy/ through the filter itself, as Envoy would on load.
 func TestEnvoyConfigs_pluginConfigCheckedByWasm(t *testing.T) {
-	h := newChecker(t)
+	h := hosttesting.Filter(t)
 	// The checker must be able to say no, or this test proves nothing.
 	if err := h.Check([]byte(`{"rules":[{"name":"x","abrot":{"percent":1}}]}`)); err == nil {
 		t.Fatalf("a config with an unknown field passed the check")
