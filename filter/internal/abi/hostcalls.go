@@ -42,13 +42,6 @@ func GetLogLevel() (LogLevel, error) {
 	return LogLevel(out.u32), nil
 }
 
-// LogEnabled reports whether a message at level would be written. On error
-// it answers true: losing a log line is worse than formatting one.
-func LogEnabled(level LogLevel) bool {
-	host, err := GetLogLevel()
-	return err != nil || level >= host
-}
-
 // GetBufferBytes returns size bytes from start of the buffer bt
 // (proxy_get_buffer_bytes).
 func GetBufferBytes(bt BufferType, start, size int) ([]byte, error) {
