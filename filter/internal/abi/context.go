@@ -231,11 +231,23 @@ func announceStream(id, parent uint32) bool {
 	if r == nil || id == 0 {
 		return true
 	}
-	if id == lastQuiet {
-		lastQuiet = 0 // the host reuses the id of a deleted stream
-	}
+	forgetQuiet(id)
 	pending.id, pending.root = id, r
 	return true
+}
+
+// forgetQuiet clears lastQuiet when the host reuses its id for a new stream.
+func forgetQuiet(id uint32) {
+	if id == lastQuiet {
+		lastQuiet = 0
+	}
+}
+
+// fileStream files s as the context of stream id, and caches the entry.
+func fileStream(id uint32, s StreamContext) {
+	e := streamEntry{s: s}
+	streams.put(id, e)
+	lastStream.id, lastStream.e = id, e
 }
 
 // openPending creates the plugin context of pending stream id. It runs
@@ -253,12 +265,9 @@ func openPending(id uint32) StreamContext {
 // callback, unless the stream went quiet in it (see Quiet). It runs no
 // plugin code.
 func fileOpened(id uint32, s StreamContext) {
-	if s == nil || lastQuiet == id {
-		return
+	if s != nil && lastQuiet != id {
+		fileStream(id, s)
 	}
-	e := streamEntry{s: s}
-	streams.put(id, e)
-	lastStream.id, lastStream.e = id, e
 }
 
 // dropPending forgets the pending stream: it ended before any HTTP
@@ -280,13 +289,9 @@ func onContextCreate(id, parent uint32) {
 	if r == nil {
 		return
 	}
-	if id == lastQuiet {
-		lastQuiet = 0 // the host reuses the id of a deleted stream
-	}
+	forgetQuiet(id)
 	if s := r.NewStream(id); s != nil {
-		e := streamEntry{s: s}
-		streams.put(id, e)
-		lastStream.id, lastStream.e = id, e
+		fileStream(id, s)
 	}
 }
 
