@@ -9,7 +9,7 @@ import (
 )
 
 // The local-reply path hands slices over instead of copying them
-// (stream.go: localReply, resultReply, splitStatus). These tests pin what
+// (localreply.go: localReply, resultReply, splitStatus). These tests pin what
 // that must not change: what the result holds, and that no two parts of a
 // result, nor two results, share memory a caller could write through.
 

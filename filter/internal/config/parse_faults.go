@@ -1,0 +1,162 @@
+package config
+
+import (
+	"strconv"
+
+	"github.com/tidwall/gjson"
+)
+
+func (p *parser) abort(path string, v gjson.Result) *Abort {
+	a := &Abort{HTTPStatus: DefaultHTTPStatus, GRPCStatus: -1, Body: []byte(DefaultAbortBody)}
+	hasPercent := false
+	ok := p.object(path, v, func(key, path string, v gjson.Result) bool {
+		switch key {
+		case "percent":
+			hasPercent = true
+			a.PPM, _ = p.percent(path, v)
+		case "http_status":
+			if n, ok := p.integer(path, v, 200, 599); ok {
+				a.HTTPStatus = uint32(n)
+			}
+		case "grpc_status":
+			if n, ok := p.integer(path, v, 0, 16); ok {
+				a.GRPCStatus = int32(n)
+			}
+		case "body":
+			s, ok := p.str(path, v)
+			if !ok {
+				break
+			}
+			if len(s) > MaxBodyBytes {
+				p.failText(path, "must be at most "+strconv.Itoa(MaxBodyBytes)+" bytes, got "+strconv.Itoa(len(s))+" bytes")
+				break
+			}
+			a.Body = []byte(s)
+		case "headers":
+			a.Headers = p.abortHeaders(path, v)
+		default:
+			return false
+		}
+		return true
+	})
+	if ok && !hasPercent {
+		p.failText(join(path, "percent"), "required")
+	}
+	return a
+}
+
+func (p *parser) abortHeaders(path string, v gjson.Result) [][2]string {
+	if !v.IsObject() {
+		p.fail(path, "must be an object of header names to string values", v)
+		return nil
+	}
+	var out [][2]string
+	count := 0
+	p.object(path, v, func(key, kp string, v gjson.Result) bool {
+		count++
+		if count == MaxAbortHeaders+1 {
+			p.failText(path, "must have at most "+strconv.Itoa(MaxAbortHeaders)+" headers")
+		}
+		if why := checkHeaderName(key); why != "" {
+			p.failText(kp, why+", got "+strconv.Quote(key))
+			return true
+		}
+		s, ok := p.str(kp, v)
+		if !ok {
+			return true
+		}
+		if why := checkHeaderValue(s); why != "" {
+			p.fail(kp, why, v)
+			return true
+		}
+		out = append(out, [2]string{key, s})
+		return true
+	})
+	return out
+}
+
+func (p *parser) delay(path string, v gjson.Result) *Delay {
+	d := &Delay{Phase: PhaseRequest}
+	hasPercent, hasFixed := false, false
+	ok := p.object(path, v, func(key, path string, v gjson.Result) bool {
+		switch key {
+		case "percent":
+			hasPercent = true
+			d.PPM, _ = p.percent(path, v)
+		case "fixed":
+			hasFixed = true
+			d.Fixed, _ = p.duration(path, v, minDuration, maxDuration, "[1ms, 1h]")
+		case "jitter":
+			d.Jitter, _ = p.duration(path, v, 0, maxDuration, "[0s, 1h]")
+		case "phase":
+			s, ok := p.str(path, v)
+			if !ok {
+				break
+			}
+			switch s {
+			case "request":
+				d.Phase = PhaseRequest
+			case "response":
+				d.Phase = PhaseResponse
+			default:
+				p.fail(path, `must be "request" or "response"`, v)
+			}
+		default:
+			return false
+		}
+		return true
+	})
+	if ok && !hasPercent {
+		p.failText(join(path, "percent"), "required")
+	}
+	if ok && !hasFixed {
+		p.failText(join(path, "fixed"), "required")
+	}
+	return d
+}
+
+func (p *parser) corrupt(path string, v gjson.Result) *Corrupt {
+	c := &Corrupt{}
+	hasPercent := false
+	ok := p.object(path, v, func(key, kp string, v gjson.Result) bool {
+		switch key {
+		case "percent":
+			hasPercent = true
+			c.PPM, _ = p.percent(kp, v)
+		case "request":
+			c.Request = p.ops(kp, v, false)
+		case "response":
+			c.Response = p.ops(kp, v, true)
+		default:
+			return false
+		}
+		return true
+	})
+	if !ok {
+		return c
+	}
+	if !hasPercent {
+		p.failText(join(path, "percent"), "required")
+	}
+	if !v.Get("request").Exists() && !v.Get("response").Exists() {
+		p.failText(path, "must have at least one op in request or response")
+	}
+	return c
+}
+
+func (p *parser) reset(path string, v gjson.Result) *Reset {
+	r := &Reset{}
+	hasPercent := false
+	ok := p.object(path, v, func(key, path string, v gjson.Result) bool {
+		if key != "percent" {
+			return false
+		}
+		hasPercent = true
+		r.PPM, _ = p.percent(path, v)
+		return true
+	})
+	if ok && !hasPercent {
+		p.failText(join(path, "percent"), "required")
+	}
+	return r
+}

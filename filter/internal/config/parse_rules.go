@@ -1,0 +1,103 @@
+package config
+
+import (
+	"strconv"
+
+	"github.com/tidwall/gjson"
+)
+
+func (p *parser) rules(path string, v gjson.Result) []*Rule {
+	if !v.IsArray() {
+		p.fail(path, "must be an array", v)
+		return nil
+	}
+	items := v.Array()
+	if len(items) > MaxRules {
+		p.failText(path, "must have at most "+strconv.Itoa(MaxRules)+" rules, got "+strconv.Itoa(len(items))+" rules")
+		return nil
+	}
+	rules := make([]*Rule, 0, len(items))
+	names := make(map[string]int, len(items))
+	for i, item := range items {
+		r := p.rule(index(path, i), i, item, names)
+		if r != nil {
+			rules = append(rules, r)
+		}
+	}
+	return rules
+}
+
+// validName reports whether s is a rule name: [a-z0-9_-]{1,64}. Rule names
+// end up in metric names, so they are kept to characters every stats sink
+// accepts.
+func validName(s string) bool {
+	if len(s) == 0 || len(s) > maxNameBytes {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func (p *parser) rule(base string, i int, v gjson.Result, names map[string]int) *Rule {
+	r := &Rule{Index: i}
+	// The name is read first so every problem of the rule can name it, as
+	// "rules[2] (payments).abort.http_status", wherever the key sits.
+	path := base
+	if n := v.Get("name"); v.IsObject() && n.Type == gjson.String && validName(n.Str) {
+		path = base + " (" + n.Str + ")"
+	}
+	before := len(p.problems)
+	hasName := false
+	ok := p.object(path, v, func(key, kp string, v gjson.Result) bool {
+		switch key {
+		case "name":
+			hasName = true
+			s, ok := p.str(join(base, key), v)
+			if !ok {
+				break
+			}
+			if !validName(s) {
+				p.fail(join(base, key), "must match [a-z0-9_-]{1,64}", v)
+				break
+			}
+			if first, dup := names[s]; dup {
+				p.fail(kp, "duplicate rule name, already used by rules["+strconv.Itoa(first)+"]", v)
+				break
+			}
+			names[s] = i
+			r.Name = s
+		case "match":
+			p.conditions(kp, v, &r.Match)
+		case "abort":
+			r.Abort = p.abort(kp, v)
+		case "delay":
+			r.Delay = p.delay(kp, v)
+		case "corrupt":
+			r.Corrupt = p.corrupt(kp, v)
+		case "reset":
+			r.Reset = p.reset(kp, v)
+		default:
+			return false
+		}
+		return true
+	})
+	if !ok {
+		return nil
+	}
+	if !hasName {
+		p.failText(join(base, "name"), "required")
+	}
+	if !v.Get("abort").Exists() && !v.Get("delay").Exists() && !v.Get("corrupt").Exists() && !v.Get("reset").Exists() {
+		p.failText(path, "must configure at least one fault (abort, delay, corrupt or reset)")
+	}
+	if len(p.problems) > before {
+		return nil
+	}
+	r.computeTags()
+	return r
+}

@@ -1,0 +1,151 @@
+package config
+
+import (
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/tidwall/gjson"
+)
+
+// fail records "<path>: <why>, got <value>".
+func (p *parser) fail(path, why string, v gjson.Result) {
+	p.problems = append(p.problems, path+": "+why+", got "+render(v))
+}
+
+// failText records "<path>: <why>" when there is no value to show.
+func (p *parser) failText(path, why string) {
+	p.problems = append(p.problems, path+": "+why)
+}
+
+// maxRendered caps how much of a bad value a problem repeats.
+const maxRendered = 64
+
+// render shows v as compact JSON, truncated when long.
+func render(v gjson.Result) string {
+	raw := v.Raw
+	if !v.Exists() {
+		return "nothing"
+	}
+	if v.IsObject() || v.IsArray() {
+		raw = compact(raw)
+	}
+	if len(raw) > maxRendered {
+		cut := maxRendered
+		for cut > 0 && !utf8.RuneStart(raw[cut]) {
+			cut--
+		}
+		raw = raw[:cut] + "..."
+	}
+	return raw
+}
+
+// compact drops the whitespace outside strings.
+func compact(raw string) string {
+	var b strings.Builder
+	inStr, esc := false, false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case inStr:
+			if esc {
+				esc = false
+			} else if c == '\\' {
+				esc = true
+			} else if c == '"' {
+				inStr = false
+			}
+		case c == '"':
+			inStr = true
+		case c == ' ' || c == '\t' || c == '\n' || c == '\r':
+			continue
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
+}
+
+// join appends an object key to a path, quoting keys that are not plain.
+func join(path, key string) string {
+	plain := key != ""
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			plain = false
+			break
+		}
+	}
+	if !plain {
+		key = "[" + strconv.Quote(key) + "]"
+		if path == "" {
+			return key
+		}
+		return path + key
+	}
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func index(path string, i int) string {
+	return path + "[" + strconv.Itoa(i) + "]"
+}
+
+// object walks the keys of v in document order and hands each to field,
+// which reports whether it knows the key. Unknown and repeated keys are
+// problems. It returns false when v is not an object.
+func (p *parser) object(path string, v gjson.Result, field func(key, path string, v gjson.Result) bool) bool {
+	if !v.IsObject() {
+		p.fail(displayPath(path), "must be an object", v)
+		return false
+	}
+	// Most objects have a handful of keys: a small slice finds repeats
+	// without allocating a map, which only big objects fall back to.
+	var few [16]string
+	seenFew := few[:0]
+	var seenMany map[string]bool
+	v.ForEach(func(k, val gjson.Result) bool {
+		key := k.String()
+		kp := join(path, key)
+		dup := false
+		if seenMany != nil {
+			dup = seenMany[key]
+			seenMany[key] = true
+		} else {
+			for _, s := range seenFew {
+				if s == key {
+					dup = true
+					break
+				}
+			}
+			if !dup {
+				if len(seenFew) < cap(seenFew) {
+					seenFew = append(seenFew, key)
+				} else {
+					seenMany = make(map[string]bool, 2*len(seenFew))
+					for _, s := range seenFew {
+						seenMany[s] = true
+					}
+					seenMany[key] = true
+				}
+			}
+		}
+		if dup {
+			p.failText(kp, "duplicate field")
+			return true
+		}
+		if !field(key, kp, val) {
+			p.failText(kp, "unknown field")
+		}
+		return true
+	})
+	return true
+}
+
+func displayPath(path string) string {
+	if path == "" {
+		return rootPath
+	}
+	return path
+}

@@ -1,0 +1,293 @@
+package hosttest
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestStream_delayResumedByTick(t *testing.T) {
+	h := newHost(t, "stream", Options{})
+	s := h.Start(req("x-delay-ms", "25"))
+	if !s.Paused() || s.Done() || h.PausedStreams() != 1 {
+		t.Fatalf("paused %t done %t", s.Paused(), s.Done())
+	}
+	h.Advance(20 * time.Millisecond)
+	if !s.Paused() {
+		t.Fatal("resumed too early")
+	}
+	h.Advance(10 * time.Millisecond)
+	if !s.Done() {
+		t.Fatal("not resumed after the delay")
+	}
+	r := s.Result()
+	mustNoTrap(t, r)
+	if r.Held != 30*time.Millisecond {
+		t.Fatalf("held %v, want 30ms (ticks every 10ms)", r.Held)
+	}
+	if v, _ := r.Upstream.Header("x-resumed"); v != "1" {
+		t.Fatal("header write from the tick (effective context, paused at request headers) missing")
+	}
+	// The stream guest exports no proxy_on_log nor body callbacks.
+	want := "proxy_on_context_create proxy_on_request_headers proxy_on_response_headers proxy_on_done proxy_on_delete"
+	if got := strings.Join(r.Callbacks, " "); got != want {
+		t.Fatalf("callbacks: have %s, want %s", got, want)
+	}
+	if h.PausedStreams() != 0 || h.ActiveStreams() != 0 {
+		t.Fatalf("paused %d active %d", h.PausedStreams(), h.ActiveStreams())
+	}
+}
+
+func TestStream_effectiveContextResetPerCallback(t *testing.T) {
+	h := newHost(t, "stream", Options{PluginConfig: []byte("no-effective")})
+	r := h.Do(req("x-delay-ms", "5"))
+	if !r.Reset || r.ResetBy != "timeout" || r.Upstream != nil {
+		t.Fatalf("a continue without proxy_set_effective_context must resume nothing; have %+v", r)
+	}
+}
+
+func TestStream_localReply(t *testing.T) {
+	h := newHost(t, "stream", Options{})
+	tests := []struct {
+		name       string
+		req        Request
+		status     int
+		grpcStatus int32
+		header     [2]string
+	}{
+		{"plain", req("x-reply", "plain"), 403, -1, [2]string{"content-type", "text/plain"}},
+		{"grpc", req("x-reply", "grpc"), 200, 7, [2]string{"grpc-status", "7"}},
+		{"from a tick", req("x-reply-later", "1"), 403, -1, [2]string{"x-extra", "1"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := h.Do(tc.req)
+			mustNoTrap(t, r)
+			if r.Upstream != nil {
+				t.Fatal("the upstream saw a locally answered request")
+			}
+			if r.LocalReply == nil || r.LocalReply.Details != "test_reply" || r.LocalReply.GRPCStatus != tc.grpcStatus {
+				t.Fatalf("local reply: %+v", r.LocalReply)
+			}
+			if r.Response.Status != tc.status || r.Header(tc.header[0]) != tc.header[1] {
+				t.Fatalf("response: %+v", r.Response)
+			}
+			if r.Header("x-on-response") != itoa(tc.status) {
+				t.Fatalf("proxy_on_response_headers did not run on the reply: %+v", r.Response.Headers)
+			}
+		})
+	}
+}
+
+func TestStream_closeAndReset(t *testing.T) {
+	h := newHost(t, "stream", Options{})
+	for _, v := range []string{"now", "later"} {
+		r := h.Do(req("x-close", v))
+		mustNoTrap(t, r)
+		if !r.Reset || r.ResetBy != "plugin" || r.Response != nil || r.Upstream != nil {
+			t.Fatalf("close %s: %+v", v, r)
+		}
+	}
+	s := h.Start(req("x-delay-ms", "100"))
+	h.Advance(10 * time.Millisecond)
+	s.Reset()
+	r := s.Result()
+	if !s.Done() || !r.Reset || r.ResetBy != "client" || r.Upstream != nil {
+		t.Fatalf("client reset while paused: %+v", r)
+	}
+	h.Advance(time.Second) // the tick must not resume a reset stream
+	if len(h.Trapped()) != 0 {
+		t.Fatalf("traps: %v", h.Trapped())
+	}
+	r = h.Do(Request{Headers: [][2]string{{"x-delay-ms", "10"}}, ResetAt: ResetAfterRequestHeaders})
+	if !r.Reset || r.ResetBy != "client" || r.Upstream != nil {
+		t.Fatalf("ResetAfterRequestHeaders: %+v", r)
+	}
+}
+
+func TestStream_continueNotPausedIsMisuse(t *testing.T) {
+	h := newHost(t, "stream", Options{})
+	r := h.Do(req("x-bad-continue", "1"))
+	if r.Trap == nil || !strings.Contains(r.Trap.Error(), "not paused") {
+		t.Fatalf("have %v", r.Trap)
+	}
+}
+
+func TestMemoryAllocate(t *testing.T) {
+	tests := []struct{ mode, want string }{
+		{"zero", "returned 0"},
+		{"oob", "outside memory"},
+		{"restricted", "restricted_callback"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.mode, func(t *testing.T) {
+			h := newHost(t, "alloc", Options{})
+			r := h.Do(req("x-alloc", tc.mode))
+			if r.Trap == nil || !strings.Contains(r.Trap.Error(), tc.want) {
+				t.Fatalf("have %v, want a trap containing %q", r.Trap, tc.want)
+			}
+		})
+	}
+}
+
+func TestFailurePolicy(t *testing.T) {
+	tests := []struct {
+		policy     FailurePolicy
+		wantStatus int
+		wantSeen   string // x-seen after the trap: the guest ran again (reload)
+	}{
+		{FailClosed, 503, ""},
+		{FailOpen, 200, ""},
+		{FailReload, 200, "1"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.policy.String(), func(t *testing.T) {
+			h := newHost(t, "trap", Options{FailurePolicy: tc.policy})
+			r := h.Do(req("x-trap", "1"))
+			if r.Trap == nil || !strings.Contains(r.Trap.Error(), "wasm") {
+				t.Fatalf("trap with wasm stack expected, have %v", r.Trap)
+			}
+			after := h.Do(req())
+			if after.Response.Status != tc.wantStatus {
+				t.Fatalf("status after trap: have %d, want %d", after.Response.Status, tc.wantStatus)
+			}
+			if tc.policy == FailClosed && (after.LocalReply == nil || after.LocalReply.Details != "wasm_fail_stream") {
+				t.Fatalf("fail closed: %+v", after.LocalReply)
+			}
+			if v, _ := after.Upstream.Header("x-seen"); v != tc.wantSeen {
+				t.Fatalf("x-seen: have %q, want %q", v, tc.wantSeen)
+			}
+			if len(h.Trapped()) != 1 {
+				t.Fatalf("traps: %v", h.Trapped())
+			}
+		})
+	}
+	t.Run("grpc fail closed", func(t *testing.T) {
+		h := newHost(t, "trap", Options{})
+		h.Do(req("x-trap", "1"))
+		r := h.Do(req("content-type", "application/grpc"))
+		if r.Response.Status != 200 || r.Header("grpc-status") != "14" || r.LocalReply.GRPCStatus != 14 {
+			t.Fatalf("have %+v", r.Response)
+		}
+	})
+}
+
+func TestReconfigure(t *testing.T) {
+	h := newHost(t, "buffers", Options{Workers: 2, PluginConfig: []byte("one")})
+	err := h.Reconfigure([]byte("refuse"))
+	var pe *PushError
+	if !errors.As(err, &pe) || pe.Stage != "validation" || !strings.Contains(pe.Reason, "proxy_on_configure returned false") {
+		t.Fatalf("have %v", err)
+	}
+	if len(pe.Logs) == 0 || pe.Logs[len(pe.Logs)-1].Message != "refusing configuration" {
+		t.Fatalf("push logs: %v", pe.Logs)
+	}
+	if err := h.Check([]byte("fine")); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.Reconfigure([]byte("two")); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, l := range h.Logs() {
+		if l.Message == "config=two" {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Fatalf("config=two logged by %d workers, want 2", n)
+	}
+}
+
+func TestReconfigure_drain(t *testing.T) {
+	h := newHost(t, "stream", Options{PluginConfig: []byte("slow-done")})
+	s := h.Start(req("x-delay-ms", "50"))
+	if err := h.Reconfigure([]byte("next")); err != nil {
+		t.Fatal(err)
+	}
+	deleted := func() bool {
+		for _, l := range h.Logs() {
+			if l.Message == "root deleted 1" {
+				return true
+			}
+		}
+		return false
+	}
+	s2 := h.Start(req("x-delay-ms", "10"))
+	h.Advance(20 * time.Millisecond)
+	if !s2.Done() || s.Done() {
+		t.Fatalf("new root stream done %t, old root stream done %t", s2.Done(), s.Done())
+	}
+	if deleted() {
+		t.Fatal("old root deleted while its stream is paused")
+	}
+	h.Advance(40 * time.Millisecond) // old stream resumes; proxy_on_done answers false
+	if !s.Done() {
+		t.Fatal("old root's delay did not complete")
+	}
+	h.Advance(20 * time.Millisecond) // tick of the old root calls proxy_done
+	if !deleted() {
+		t.Fatal("old root not deleted after proxy_done")
+	}
+	if len(h.Trapped()) != 0 {
+		t.Fatal(h.Trapped())
+	}
+}
+
+func TestWorkers_concurrent(t *testing.T) {
+	h := newHost(t, "stream", Options{Workers: 4})
+	var wg sync.WaitGroup
+	errs := make(chan string, 64)
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func(g int) {
+			defer wg.Done()
+			for i := 0; i < 25; i++ {
+				r := h.Do(req("x-delay-ms", "10"))
+				if r.Trap != nil || r.Upstream == nil || r.Response == nil || r.Response.Status != 200 {
+					errs <- "bad result"
+					return
+				}
+			}
+		}(g)
+	}
+	wg.Wait()
+	close(errs)
+	for e := range errs {
+		t.Fatal(e)
+	}
+	if h.ActiveStreams() != 0 || h.PausedStreams() != 0 {
+		t.Fatalf("active %d paused %d", h.ActiveStreams(), h.PausedStreams())
+	}
+}
+
+func TestNoop_floor(t *testing.T) {
+	h := newHost(t, "noop", Options{})
+	r := h.Do(Request{Body: []byte("x"), Trailers: [][2]string{{"t", "1"}}, Response: &Response{Status: 201, Body: []byte("y"), Trailers: [][2]string{{"u", "2"}}}})
+	mustNoTrap(t, r)
+	want := "proxy_on_context_create proxy_on_request_headers proxy_on_request_body proxy_on_request_trailers proxy_on_response_headers proxy_on_response_body proxy_on_response_trailers proxy_on_log proxy_on_done proxy_on_delete"
+	if got := strings.Join(r.Callbacks, " "); got != want {
+		t.Fatalf("have %s, want %s", got, want)
+	}
+	if r.Response.Status != 201 || string(r.Response.Body) != "y" {
+		t.Fatalf("%+v", r.Response)
+	}
+}
+
+func TestRealTime_waitResumesOnWallClockTicks(t *testing.T) {
+	h := newHost(t, "stream", Options{RealTime: true})
+	s := h.Start(req("x-delay-ms", "20"))
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	r, err := s.Wait(ctx)
+	if err != nil {
+		t.Fatalf("stream never resumed: %v", err)
+	}
+	mustNoTrap(t, r)
+	if r.Upstream == nil || r.Response.Status != 200 || r.Held < 20*time.Millisecond {
+		t.Fatalf("%+v", r)
+	}
+}

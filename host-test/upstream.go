@@ -1,0 +1,110 @@
+package hosttest
+
+import (
+	"context"
+	"strings"
+
+	"github.com/nedry-chaos/nedry/host-test/internal/abi"
+)
+
+// flush makes the upstream calls queued on w, without holding w.mu, then
+// drives those streams on. RealTime mode makes each call on its own
+// goroutine so a slow upstream never blocks a tick.
+//
+// In RealTime mode each upstream exchange runs on a goroutine of its own so a
+// slow upstream never holds up other streams, except own's (the stream the
+// calling goroutine started with Run), which runs right here.
+func (h *Host) flush(w *worker, own *Stream) {
+	for {
+		w.mu.Lock()
+		q := w.queue
+		w.queue = nil
+		w.mu.Unlock()
+		if len(q) == 0 {
+			return
+		}
+		inline := false
+		for _, s := range q {
+			if h.opts.RealTime && (s != own || own.ctx == nil) {
+				go func(s *Stream) {
+					s.callUpstream()
+					h.flush(w, nil)
+				}(s)
+				continue
+			}
+			if s == own {
+				inline = true
+				continue
+			}
+			s.callUpstream()
+		}
+		if inline {
+			own.callUpstream()
+		}
+	}
+}
+
+func (s *Stream) callUpstream() {
+	s.w.mu.Lock()
+	up := s.res.Upstream
+	done := s.isDone
+	s.w.mu.Unlock()
+	if done || up == nil {
+		return
+	}
+	ctx := s.ctx
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	resp, err := s.h.upstreamFor(&s.req)(ctx, cloneUpstream(up))
+	if err != nil || resp == nil {
+		resp = &Response{Status: 503, Headers: [][2]string{{"content-type", "text/plain"}},
+			Body: []byte("upstream connect error or disconnect/reset before headers")}
+	}
+	s.w.mu.Lock()
+	defer s.w.mu.Unlock()
+	if s.isDone {
+		return
+	}
+	s.upstream = resp
+	s.stage = stageResponseHeaders
+	s.drive()
+}
+
+func (s *Stream) requestBody() []byte {
+	if s.c != nil && s.c.Bodies[abi.BufferRequestBody] != nil {
+		return append([]byte(nil), s.c.Bodies[abi.BufferRequestBody]...)
+	}
+	return append([]byte(nil), s.req.Body...)
+}
+
+func (s *Stream) requestTrailers() [][2]string {
+	if s.c != nil && s.c.Maps[abi.MapRequestTrailers] != nil {
+		return clonePairs(s.c.Maps[abi.MapRequestTrailers].Pairs)
+	}
+	return lowerPairs(s.req.Trailers)
+}
+
+func cloneUpstream(u *UpstreamRequest) *UpstreamRequest {
+	return &UpstreamRequest{Headers: clonePairs(u.Headers), Body: append([]byte(nil), u.Body...), Trailers: clonePairs(u.Trailers)}
+}
+
+func cloneBody(b []byte) []byte { return append([]byte(nil), b...) }
+
+func clonePairs(p [][2]string) [][2]string {
+	if p == nil {
+		return nil
+	}
+	return append([][2]string(nil), p...)
+}
+
+func lowerPairs(p [][2]string) [][2]string {
+	if p == nil {
+		return nil
+	}
+	out := make([][2]string, len(p))
+	for i, kv := range p {
+		out[i] = [2]string{strings.ToLower(kv[0]), kv[1]}
+	}
+	return out
+}
