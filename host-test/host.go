@@ -260,12 +260,17 @@ func (h *Host) Reconfigure(pluginConfig []byte) error {
 			continue // a failed VM gets the new configuration when it reloads
 		}
 		root, ok, why, err := w.vm.NewRoot(pluginConfig)
+		// cpp-host runs what the guest asked for during proxy_on_configure
+		// (continues of streams it released, say) when the call returns,
+		// whatever it answered.
+		h.applyPending(w)
 		if err != nil || !ok {
 			if err != nil {
 				h.recordTrap(err)
 			}
 			w.vm.DropRoot(root)
 			w.mu.Unlock()
+			h.flush(w, nil)
 			for j := 0; j < i; j++ {
 				if fresh[j] != nil {
 					h.workers[j].mu.Lock()
@@ -280,6 +285,7 @@ func (h *Host) Reconfigure(pluginConfig []byte) error {
 		}
 		fresh[i] = root
 		w.mu.Unlock()
+		h.flush(w, nil)
 	}
 	h.pluginConfig = append([]byte(nil), pluginConfig...)
 	for i, w := range h.workers {

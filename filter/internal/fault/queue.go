@@ -103,6 +103,40 @@ func (q *DelayQueue[T]) PopDue(now int64, fn func(T)) {
 	}
 }
 
+// RemoveFunc removes every item for which match reports true and then calls
+// fn with each, in no particular order. It serves releasing many items at
+// once (all of them, or those of one rule): one pass and one re-heap
+// instead of a search and a sift per item. fn must not push to or remove
+// from q: the removed items wait in the spare room of the heap's array
+// until fn has seen them all.
+func (q *DelayQueue[T]) RemoveFunc(match func(T) bool, fn func(T)) {
+	n, kept := len(q.heap), 0
+	for i := 0; i < n; i++ {
+		if !match(q.heap[i].v) {
+			q.heap[kept], q.heap[i] = q.heap[i], q.heap[kept]
+			kept++
+		}
+	}
+	if kept == n {
+		return
+	}
+	removed := q.heap[kept:n]
+	q.heap = q.heap[:kept]
+	for i := range q.heap {
+		q.heap[i].v.QueueSlot().index = i + 1
+	}
+	for i := kept/2 - 1; i >= 0; i-- {
+		q.down(i)
+	}
+	var zero T
+	for i := range removed {
+		v := removed[i].v
+		removed[i].v = zero // keep no reference to a dequeued item
+		v.QueueSlot().index = 0
+		fn(v)
+	}
+}
+
 func (q *DelayQueue[T]) removeAt(i int) {
 	last := len(q.heap) - 1
 	q.heap[i].v.QueueSlot().index = 0

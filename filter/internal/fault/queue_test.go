@@ -92,7 +92,7 @@ func TestDelayQueue_againstSort(t *testing.T) {
 	seq := 0
 	now := int64(0)
 	for step := 0; step < 20000; step++ {
-		switch rng.IntN(4) {
+		switch rng.IntN(5) {
 		case 0, 1:
 			id := uint32(rng.IntN(200))
 			due := now + int64(rng.IntN(1000))
@@ -122,6 +122,30 @@ func TestDelayQueue_againstSort(t *testing.T) {
 			}
 			if have := popAll(&q, now); !slices.Equal(have, want) {
 				t.Fatalf("step %d: PopDue(%d) = %v, want %v", step, now, have, want)
+			}
+		case 4:
+			// Remove a residue class of ids at once, as releasing the
+			// streams of one rule does.
+			m := uint32(2 + rng.IntN(5))
+			r := uint32(rng.IntN(int(m)))
+			var want []uint32
+			for _, it := range ref {
+				if it.id%m == r {
+					want = append(want, it.id)
+				}
+			}
+			ref = slices.DeleteFunc(ref, func(it item) bool { return it.id%m == r })
+			var have []uint32
+			q.RemoveFunc(func(it *qitem) bool { return it.id%m == r }, func(it *qitem) {
+				if it.Queued() {
+					panic("removed item still marked queued")
+				}
+				have = append(have, it.id)
+			})
+			slices.Sort(have)
+			slices.Sort(want)
+			if !slices.Equal(have, want) {
+				t.Fatalf("step %d: RemoveFunc(id %% %d == %d) removed %v, want %v", step, m, r, have, want)
 			}
 		}
 		if q.Len() != len(ref) {

@@ -41,15 +41,6 @@ func (s *stream) start() abi.Action {
 // drops the delay when the VM already holds max_active_faults streams.
 func (s *stream) hold() bool {
 	p := &s.plan
-	if s.root.retiring {
-		// Envoy already asked this root to finish (a newer configuration
-		// serves): once it is deleted its ticks stop, and a stream paused
-		// now would never resume. Only a response-phase delay of a stream
-		// that started before the push can get here.
-		p.faults &^= config.FaultDelay
-		s.logFault("delay skipped, configuration replaced")
-		return false
-	}
 	if s.root.plugin.active >= s.cfg.MaxActiveFaults {
 		p.faults &^= config.FaultDelay
 		p.stats.inc(counterOverflow)

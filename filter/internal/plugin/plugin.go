@@ -25,6 +25,11 @@ type Plugin struct {
 	// logBuf is reused for fault log lines and garbleBuf for garbled
 	// header values; callbacks never overlap.
 	logBuf, garbleBuf []byte
+	// roots are the live root contexts, whose delay queues the kill switch
+	// empties, and stops counts the kill-switch pushes this VM accepted
+	// (streams note it at their start, see stream.stopped).
+	roots []*root
+	stops uint32
 	// free holds deleted stream contexts for reuse, so a request does not
 	// leave its context behind as garbage (fewer GC pauses in callbacks).
 	free []*stream
@@ -51,7 +56,18 @@ func New() *Plugin { return &Plugin{levelAge: levelMaxAge} }
 func (p *Plugin) NewRoot(contextID uint32) abi.RootContext {
 	r := &root{id: contextID, plugin: p}
 	r.resumeFn = r.resume
+	p.roots = append(p.roots, r)
 	return r
+}
+
+// dropRoot forgets a deleted root context.
+func (p *Plugin) dropRoot(r *root) {
+	for i, x := range p.roots {
+		if x == r {
+			p.roots = append(p.roots[:i], p.roots[i+1:]...)
+			return
+		}
+	}
 }
 
 // CountPanic counts a recovered panic in nedry.errors; pass it to

@@ -25,9 +25,6 @@ type root struct {
 	queue    fault.DelayQueue[*stream]
 	resumeFn func(s *stream) // r.resume, bound once so ticks do not allocate
 	tickOn   bool
-
-	retiring   bool // proxy_on_done answered false
-	doneCalled bool
 }
 
 func (r *root) OnVMStart(int) bool { return true }
@@ -94,6 +91,9 @@ func (r *root) OnConfigure(size int) bool {
 	// stream should not grow the heap on the request path.
 	r.queue.Grow(min(cfg.MaxActiveFaults, maxQueueReserve) - r.queue.Len())
 
+	if !cfg.Enabled {
+		r.plugin.stopFaults(r.id)
+	}
 	if cfg.Empty() {
 		_ = abi.Log(abi.LogLevelWarn, "nedry: configuration accepted with no rules: "+cfg.Summary())
 	} else {
@@ -125,7 +125,7 @@ type loaded struct {
 // NewStream creates the context of a stream of this root.
 func (r *root) NewStream(id uint32) abi.StreamContext {
 	s := r.plugin.newStream()
-	s.id, s.root, s.l = id, r, r.cur
+	s.id, s.root, s.l, s.stopsAt = id, r, r.cur, r.plugin.stops
 	if r.cur != nil {
 		s.cfg = r.cur.cfg
 	}
@@ -184,42 +184,32 @@ func (r *root) dequeue(s *stream) {
 	r.afterDequeue(false)
 }
 
-// afterDequeue finishes a retiring root once nothing waits, and stops the
-// tick when idleTick says a whole tick period went by with nothing queued.
-// The tick is not stopped the moment the queue empties (last stream resumed
-// or reset while paused): under steady delayed traffic that would cost a
-// proxy_set_tick_period_milliseconds at every pause and another when it
-// ends. Keeping it costs one idle tick (a VM call) once the traffic stops.
+// afterDequeue stops the tick when idleTick says a whole tick period went by
+// with nothing queued. The tick is not stopped the moment the queue empties
+// (last stream resumed or reset while paused): under steady delayed traffic
+// that would cost a proxy_set_tick_period_milliseconds at every pause and
+// another when it ends. Keeping it costs one idle tick (a VM call) once the
+// traffic stops.
 func (r *root) afterDequeue(idleTick bool) {
-	if r.queue.Len() > 0 {
-		return
-	}
-	if r.tickOn && idleTick {
+	if r.queue.Len() == 0 && r.tickOn && idleTick {
 		_ = abi.SetTickPeriod(0)
 		r.tickOn = false
 	}
-	if r.retiring && !r.doneCalled {
-		// This root ticks no more once it is gone; another root's tick
-		// may never come.
-		r.plugin.flushGauge()
-		r.doneCalled = true
-		// proxy_done acts on the effective context, which is the stream
-		// when we get here from a stream callback.
-		_ = abi.SetEffectiveContext(r.id)
-		_ = abi.Done()
-	}
 }
 
-// OnDone answers false while streams are paused: they still need this root's
-// ticks. afterDequeue calls proxy_done when the last one is gone.
+// OnDone always answers true: the root has nothing left to finish. Envoy
+// calls proxy_on_done on a root only once no stream of it is alive, so its
+// delay queue is empty by then. cpp-host calls it from
+// WasmBase::startShutdown, with a plugin key when the last PluginHandle of
+// that configuration goes (and every stream context holds one), or without
+// one when the last WasmHandle of the VM goes (and every PluginHandle holds
+// one). A root that answered false and called proxy_done later, once its
+// streams drained, would be dead code. The gauge change not yet sent is
+// sent now, since this root ticks no more.
 func (r *root) OnDone() bool {
-	r.retiring = true
-	if r.queue.Len() == 0 {
-		r.plugin.flushGauge() // see afterDequeue
-		r.doneCalled = true
-		return true
-	}
-	return false
+	r.plugin.flushGauge()
+	return true
 }
 
-func (r *root) OnDelete() {}
+// OnDelete forgets the root: the kill switch no longer looks at its queue.
+func (r *root) OnDelete() { r.plugin.dropRoot(r) }

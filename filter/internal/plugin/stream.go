@@ -36,7 +36,8 @@ type stream struct {
 	localReply   bool // Nedry answered; response callbacks see its reply
 	holdResponse bool // a response-phase delay waits for response headers
 	phase        config.Phase
-	panicAt      uint8 // see selftest.go
+	panicAt      uint8  // see selftest.go
+	stopsAt      uint32 // Plugin.stops when the stream started
 }
 
 // plan is what the stream will inject, from a rule's decision or from
@@ -110,7 +111,7 @@ func (s *stream) reset() {
 	s.applied = 0
 	s.Slot = fault.Slot{}
 	s.localReply, s.holdResponse = false, false
-	s.phase, s.panicAt = 0, 0
+	s.phase, s.panicAt, s.stopsAt = 0, 0, 0
 }
 
 // dropHeaders forgets every transient view of the request (headers and
@@ -133,6 +134,10 @@ func (s *stream) OnResponseHeaders(int, bool) abi.Action {
 	}
 	if s.panicAt == panicResponse {
 		panic(selfTestPanic{})
+	}
+	if s.stopped() {
+		// The kill switch came while the stream was upstream.
+		s.plan.faults, s.holdResponse = 0, false
 	}
 	if s.holdResponse {
 		s.holdResponse = false
