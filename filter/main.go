@@ -17,6 +17,7 @@ func init() {
 	p := plugin.New()
 	abi.SetRootFactory(p.NewRoot)
 	abi.SetPanicHook(p.CountPanic)
+	abi.SetRequestTrailersHook(plugin.StripControlTrailers)
 }
 
 // main is required by -buildmode=c-shared and never called: the host drives

@@ -59,6 +59,33 @@ func SetRootFactory(f func(contextID uint32) RootContext) { rootFactory = f }
 // own recovery, so a panic inside it is logged and dropped.
 func SetPanicHook(f func(contextID uint32)) { panicHook = f }
 
+// SetRequestTrailersHook registers a function called at the request
+// trailers of every stream that has any, before the stream's own
+// OnRequestTrailers: quiet streams and streams without a context included,
+// whose trailer callbacks never reach plugin code otherwise. Nedry strips
+// its control headers from request trailers there. Streams without
+// trailers never pay for it: Envoy calls proxy_on_request_trailers only
+// when a request has trailers, and the hook only runs when it counts some.
+// The hook runs under its own recovery (a panic is logged and the panic
+// hook called); the callback goes on as if it had not been there.
+func SetRequestTrailersHook(f func()) { requestTrailersHook = f }
+
+var requestTrailersHook func()
+
+// runRequestTrailersHook runs the hook for stream contextID. Like any
+// callback, it may use transient memory: that memory is out of use once
+// the hook returns.
+func runRequestTrailersHook(contextID uint32) {
+	enter()
+	defer func() {
+		if v := recover(); v != nil {
+			recovered(contextID, "proxy_on_request_trailers", v)
+		}
+		leave()
+	}()
+	requestTrailersHook()
+}
+
 // Root returns the root context registered under id, or nil.
 func Root(id uint32) RootContext { return roots[id] }
 

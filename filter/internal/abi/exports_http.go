@@ -74,6 +74,9 @@ func proxyOnRequestBody(contextID, bodySize, endOfStream uint32) (action uint32)
 
 //go:wasmexport proxy_on_request_trailers
 func proxyOnRequestTrailers(contextID, numTrailers uint32) (action uint32) {
+	if numTrailers != 0 && requestTrailersHook != nil {
+		runRequestTrailersHook(contextID)
+	}
 	if contextID == lastQuiet {
 		return uint32(ActionContinue)
 	}

@@ -112,14 +112,34 @@ var knownControlHeaders = [...]string{
 	fault.HeaderAbort, fault.HeaderAbortGRPC, fault.HeaderDelayMS, fault.HeaderSecret, headerPanic,
 }
 
-func (s *stream) stripControlHeaders() {
-	for c := s.headers.Cursor(); ; {
+// StripControlTrailers removes every x-nedry-* request trailer, as the
+// request headers are stripped, whatever the configuration says: control
+// headers sent as trailers must not reach the upstream either, and are
+// never honoured. Pass it to abi.SetRequestTrailersHook, which calls it for
+// every stream with request trailers, quiet ones included.
+func StripControlTrailers() {
+	h, err := abi.GetHeaderMapPairsTransient(abi.MapTypeHTTPRequestTrailers)
+	if err != nil {
+		for _, name := range knownControlHeaders {
+			_ = abi.RemoveHeaderMapValue(abi.MapTypeHTTPRequestTrailers, name)
+		}
+		return
+	}
+	stripControl(h, abi.MapTypeHTTPRequestTrailers)
+}
+
+func (s *stream) stripControlHeaders() { stripControl(s.headers, abi.MapTypeHTTPRequestHeaders) }
+
+// stripControl removes from map m every key of h, its pairs, that starts
+// with the control prefix.
+func stripControl(h abi.Pairs, m abi.MapType) {
+	for c := h.Cursor(); ; {
 		k, _, ok := c.Next()
 		if !ok {
 			return
 		}
 		if strings.HasPrefix(k, fault.HeaderPrefix) {
-			_ = abi.RemoveHeaderMapValue(abi.MapTypeHTTPRequestHeaders, k)
+			_ = abi.RemoveHeaderMapValue(m, k)
 		}
 	}
 }
