@@ -59,7 +59,8 @@ func TestStream_localReply(t *testing.T) {
 		header     [2]string
 	}{
 		{"plain", req("x-reply", "plain"), 403, -1, [2]string{"content-type", "text/plain"}},
-		{"grpc", req("x-reply", "grpc"), 200, 7, [2]string{"grpc-status", "7"}},
+		{"grpc", req("x-reply", "grpc"), 200, 7, [2]string{"grpc-message", "denied"}},
+		{"grpc message percent-encoded", req("x-reply", "grpc-raw"), 200, 7, [2]string{"grpc-message", "no%0Away%00 100%25"}},
 		{"from a tick", req("x-reply-later", "1"), 403, -1, [2]string{"x-extra", "1"}},
 	}
 	for _, tc := range tests {

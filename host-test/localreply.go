@@ -91,7 +91,7 @@ func replyResponsePairs(r *abi.LocalReply) [][2]string {
 		out = append(out, [2]string{"content-type", "application/grpc"},
 			[2]string{"grpc-status", decimal(int(r.GRPCStatus))})
 		if len(r.Body) > 0 {
-			out = append(out, [2]string{"grpc-message", string(r.Body)})
+			out = append(out, [2]string{"grpc-message", grpcMessage(r.Body)})
 		}
 	case len(r.Body) > 0:
 		out = append(out, [2]string{"content-length", decimal(len(r.Body))}, [2]string{"content-type", "text/plain"})
@@ -103,6 +103,38 @@ func replyResponsePairs(r *abi.LocalReply) [][2]string {
 	}
 	return out
 }
+
+// grpcMessage is body as Envoy's sendLocalReply puts it in grpc-message:
+// percent-encoded (Http::Utility::PercentEncoding::encode with its default
+// reserved set, "%"), so that any body makes a valid header value. A byte is
+// encoded, as %XX with upper-case hex digits, when it is below a space, at
+// or above '~' (Envoy compares a signed char: every byte from 0x80 up counts
+// as below a space), or '%'. The gRPC spec (PROTOCOL-HTTP2.md, Responses)
+// asks for the same set but for '~', which Envoy encodes too. Envoy strips
+// a trailing newline only for a JSON local-reply body format, never for the
+// text body a plugin sends, so neither does this.
+func grpcMessage(body []byte) string {
+	i := 0
+	for i < len(body) && !grpcEscaped(body[i]) {
+		i++
+	}
+	if i == len(body) {
+		return string(body)
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, i, len(body)+16)
+	copy(b, body)
+	for _, c := range body[i:] {
+		if grpcEscaped(c) {
+			b = append(b, '%', hex[c>>4], hex[c&15])
+		} else {
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+func grpcEscaped(c byte) bool { return c < ' ' || c >= '~' || c == '%' }
 
 // threeDigits holds "100101102…999", so decimal can slice the text of an HTTP
 // status (or a short body's length) instead of allocating it as

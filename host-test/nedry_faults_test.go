@@ -94,12 +94,15 @@ func TestFault_grpcAbort(t *testing.T) {
 		contentType string
 		wantStatus  int   // as the client sees it
 		wantGRPC    int32 // LocalReply.GRPCStatus
+		wantMessage string
 	}{
-		{"grpc request", `{"percent": 100, "http_status": 503, "grpc_status": 14}`, "application/grpc", 200, 14},
-		{"grpc+proto request", `{"percent": 100, "grpc_status": 8}`, "application/grpc+proto", 200, 8},
-		{"grpc status 0", `{"percent": 100, "grpc_status": 0}`, "application/grpc", 200, 0},
-		{"plain request gets the http status", `{"percent": 100, "http_status": 502, "grpc_status": 14}`, "application/json", 502, -1},
-		{"grpc request without grpc_status", `{"percent": 100, "http_status": 504}`, "application/grpc", 504, -1},
+		{"grpc request", `{"percent": 100, "http_status": 503, "grpc_status": 14}`, "application/grpc", 200, 14, "nedry fault: abort"},
+		{"grpc+proto request", `{"percent": 100, "grpc_status": 8}`, "application/grpc+proto", 200, 8, "nedry fault: abort"},
+		{"grpc status 0", `{"percent": 100, "grpc_status": 0}`, "application/grpc", 200, 0, "nedry fault: abort"},
+		{"grpc message percent-encoded as Envoy does", `{"percent": 100, "grpc_status": 13, "body": "two\nlines\u0000 100% ~ok"}`,
+			"application/grpc", 200, 13, "two%0Alines%00 100%25 %7Eok"},
+		{"plain request gets the http status", `{"percent": 100, "http_status": 502, "grpc_status": 14}`, "application/json", 502, -1, ""},
+		{"grpc request without grpc_status", `{"percent": 100, "http_status": 504}`, "application/grpc", 504, -1, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,8 +119,8 @@ func TestFault_grpcAbort(t *testing.T) {
 				if have := r.Header("grpc-status"); have != fmt.Sprint(tc.wantGRPC) {
 					t.Fatalf("grpc-status: have %q, want %d", have, tc.wantGRPC)
 				}
-				if have := r.Header("grpc-message"); have != "nedry fault: abort" {
-					t.Fatalf("grpc-message: have %q, want the abort body", have)
+				if have := r.Header("grpc-message"); have != tc.wantMessage {
+					t.Fatalf("grpc-message: have %q, want %q (the abort body, percent-encoded)", have, tc.wantMessage)
 				}
 			} else if have := values(r.Response.Headers, "grpc-status"); len(have) != 0 {
 				t.Fatalf("grpc-status on a plain reply: %q", have)

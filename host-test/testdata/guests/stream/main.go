@@ -6,6 +6,7 @@
 //
 //	x-delay-ms: N      pause, resume on the first tick at least N ms later
 //	x-reply: plain|grpc  proxy_send_local_response in proxy_on_request_headers
+//	x-reply: grpc-raw  a gRPC reply whose body has bytes a header cannot hold
 //	x-reply-later: 1   pause, then answer locally from the tick
 //	x-close: now|later proxy_close_stream now or from the tick
 //	x-bad-continue: 1  proxy_continue_stream on a stream that is not paused
@@ -64,10 +65,14 @@ func onConfigure(root, size uint32) uint32 {
 
 func reply(kind string) {
 	dp, ds := guestabi.Ptr("test_reply")
-	bp, bs := guestabi.Ptr("denied")
+	body := "denied"
+	if kind == "grpc-raw" {
+		body = "no\nway\x00 100%"
+	}
+	bp, bs := guestabi.Ptr(body)
 	var grpc uint32 = 0xffffffff // the SDKs pass -1 for a plain reply
 	status := uint32(403)
-	if kind == "grpc" {
+	if kind == "grpc" || kind == "grpc-raw" {
 		grpc = 7
 	}
 	// One extra header in the pairs format.
