@@ -117,9 +117,20 @@ func TestStream_continueNotPausedIsMisuse(t *testing.T) {
 	}
 }
 
+// A guest that declines to allocate (returns 0) gets InvalidMemoryAccess (6)
+// from the host call, as from cpp-host, and goes on; an allocator that
+// answers outside memory or calls a restricted host function is misuse.
+func TestMemoryAllocate_declined(t *testing.T) {
+	h := newHost(t, "alloc", Options{})
+	r := h.Do(req("x-alloc", "zero"))
+	mustNoTrap(t, r)
+	if v, _ := r.Upstream.Header("x-get-status"); v != "6" {
+		t.Fatalf("status of the declined get: have %q, want 6 (InvalidMemoryAccess)", v)
+	}
+}
+
 func TestMemoryAllocate(t *testing.T) {
 	tests := []struct{ mode, want string }{
-		{"zero", "returned 0"},
 		{"oob", "outside memory"},
 		{"restricted", "restricted_callback"},
 	}

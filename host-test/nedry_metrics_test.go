@@ -19,6 +19,7 @@ func TestMetrics_definitions(t *testing.T) {
 		"nedry.config_rejected": hosttest.MetricCounter,
 		"nedry.errors":          hosttest.MetricCounter,
 		"nedry.active_faults":   hosttest.MetricGauge,
+		"nedry.ops_skipped":     hosttest.MetricCounter,
 	}
 	for _, prefix := range []string{"nedry.rule.pay-1.", "nedry.rule.b_2.", "nedry.header_control."} {
 		for _, c := range []string{"matched", "aborts_injected", "delays_injected", "corruptions_injected", "resets_injected", "faults_overflow"} {
@@ -70,7 +71,7 @@ func TestMetrics_valuesAcrossWorkers(t *testing.T) {
 	h.Advance(time.Millisecond)
 	wantMetrics(t, h, map[string]int64{"nedry.active_faults": 5})
 	h.Advance(5 * time.Millisecond)
-	want := map[string]int64{"nedry.active_faults": 0, "nedry.errors": 0, "nedry.config_rejected": 0}
+	want := map[string]int64{"nedry.active_faults": 0, "nedry.errors": 0, "nedry.config_rejected": 0, "nedry.ops_skipped": 0}
 	for k, v := range with(ruleMetrics("d"), "nedry.rule.d.matched", 6, "nedry.rule.d.delays_injected", 6) {
 		want[k] = v
 	}

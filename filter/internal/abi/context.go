@@ -105,6 +105,7 @@ func leave() {
 	if depth <= 0 {
 		depth = 0
 		unpin(0)
+		collectLarge()
 	}
 }
 

@@ -38,6 +38,9 @@ var (
 	ErrBrokenConnection     = errors.New("proxy-wasm: broken connection")
 	ErrUnimplemented        = errors.New("proxy-wasm: unimplemented")
 	ErrUnknownStatus        = errors.New("proxy-wasm: unknown status")
+	// ErrTooLarge is the guest's own: a bounded read declined a longer
+	// value (GetHeaderMapValueBounded).
+	ErrTooLarge = errors.New("proxy-wasm: value larger than the bound")
 )
 
 var statusErrors = [...]error{

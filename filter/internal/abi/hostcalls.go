@@ -75,6 +75,22 @@ func GetHeaderMapValueTransient(m MapType, key string) (string, error) {
 	return v, err
 }
 
+// GetHeaderMapValueBounded is GetHeaderMapValueTransient for a value of at
+// most max bytes (max > 0): a longer one is declined when the host asks for
+// memory to copy it into, so it never enters guest memory, and the result is
+// ErrTooLarge. What a request can make the guest hold is then bounded by
+// max, whatever the host has.
+func GetHeaderMapValueBounded(m MapType, key string, max int) (string, error) {
+	allocLimit, allocDeclined = uint32(max), false
+	v, err := GetHeaderMapValueTransient(m, key)
+	allocLimit = 0
+	if allocDeclined {
+		allocDeclined = false
+		return "", ErrTooLarge
+	}
+	return v, err
+}
+
 // AddHeaderMapValue adds another value for key (proxy_add_header_map_value).
 func AddHeaderMapValue(m MapType, key, value string) error {
 	return Status(proxyAddHeaderMapValue(uint32(m), stringData(key), uint32(len(key)),

@@ -1,6 +1,9 @@
 package abi
 
-import "unsafe"
+import (
+	"runtime"
+	"unsafe"
+)
 
 // Memory handed to the host.
 //
@@ -49,9 +52,41 @@ func arenaTake(n int) []byte {
 	return arena[off : off+n : off+n]
 }
 
+// largeSince counts the bytes handed to the host outside the arena since
+// the last collection.
+var largeSince int
+
+// collectThreshold is how many such bytes a callback may leave behind
+// before the outermost callback collects them.
+const collectThreshold = 1 << 20
+
+// collectLarge runs a garbage collection when the callback that just ended
+// took in more than collectThreshold bytes outside the arena: a request with
+// megabytes of headers. Left to the runtime, that garbage was still there
+// when the next such request came (the collector's goal is twice the live
+// heap, and a callback-driven guest gives its background work little
+// chance to run), so two copies lived at once and the VM's memory, which
+// never shrinks, grew by twice the largest header block seen (8 MiB of
+// headers: 3.8 to 21.5 MiB). Collecting costs milliseconds, only for such
+// requests: Envoy's default max_request_headers_kb (60) keeps every header
+// block under the arena.
+func collectLarge() {
+	if largeSince > collectThreshold {
+		largeSince = 0
+		runtime.GC()
+	}
+}
+
 // resetArena makes the whole arena available again. It runs when the
 // outermost callback starts, so no result of an earlier callback is in use.
 func resetArena() { arena = arena[:0] }
+
+// allocLimit, when not 0, makes allocate decline anything larger (see
+// GetHeaderMapValueBounded), and allocDeclined records that it did.
+var (
+	allocLimit    uint32
+	allocDeclined bool
+)
 
 // allocate answers proxy_on_memory_allocate. It must not call any proxy_*
 // host function: Envoy allows only proxy_log and a few WASI calls here.
@@ -60,6 +95,12 @@ func allocate(size uint32) uint32 {
 		// The ABI reserves 0 for failure; hand out one byte instead.
 		size = 1
 	}
+	if allocLimit != 0 && size > allocLimit {
+		// 0 is the ABI's failure answer: cpp-host's allocMemory then fails
+		// the host call with InvalidMemoryAccess, and nothing was written.
+		allocDeclined, arenaArmed = true, false
+		return 0
+	}
 	var buf []byte
 	if arenaArmed {
 		arenaArmed = false
@@ -67,6 +108,7 @@ func allocate(size uint32) uint32 {
 	}
 	if buf == nil {
 		buf = make([]byte, size)
+		largeSince += int(size)
 	}
 	pinned = append(pinned, buf)
 	return uint32(uintptr(unsafe.Pointer(&buf[0])))

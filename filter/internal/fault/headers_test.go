@@ -22,13 +22,17 @@ func newHeaderMap(kv ...string) *headerMap {
 	return h
 }
 
-func (h *headerMap) Get(name string) (string, bool) {
+func (h *headerMap) Get(name string) (string, Lookup) {
+	if name == "huge" {
+		// Stands for a value the plugin's map declines to read.
+		return "", ValueTooLong
+	}
 	for i, n := range h.names {
 		if n == name {
-			return h.values[i], true
+			return h.values[i], ValueFound
 		}
 	}
-	return "", false
+	return "", ValueAbsent
 }
 
 func (h *headerMap) Set(name, value string) {
@@ -106,6 +110,53 @@ func TestApplyOps(t *testing.T) {
 	}
 }
 
+// TestApplyOps_readsFirstAndBounded: truncate and garble act on the first
+// value of a repeated header (Envoy's proxy_get_header_map_value) and leave
+// one value; a value over MaxOpValue, or one the map did not read, is left
+// alone and the op counted as skipped.
+func TestApplyOps_readsFirstAndBounded(t *testing.T) {
+	tests := []struct {
+		name    string
+		ops     []config.HeaderOp
+		in      []string
+		want    string // a trailing \* stands for a garbled value of 2 bytes
+		skipped int
+	}{
+		{"truncate a repeated header: the first value, one left", []config.HeaderOp{{Kind: config.OpTruncate, Name: "c", Length: 2}},
+			[]string{"c", "abcd", "x", "1", "c", "wxyz"}, "x=1; c=ab", 0},
+		{"garble a repeated header: the first value's length, one left", []config.HeaderOp{{Kind: config.OpGarble, Name: "c"}},
+			[]string{"c", "ab", "c", "wxyz"}, "c=\\*", 0},
+		{"truncate at the value bound", []config.HeaderOp{{Kind: config.OpTruncate, Name: "big", Length: 1}},
+			[]string{"big", strings.Repeat("v", MaxOpValue)}, "big=v", 0},
+		{"truncate over the value bound: left alone", []config.HeaderOp{{Kind: config.OpTruncate, Name: "big", Length: 1}},
+			[]string{"big", strings.Repeat("v", MaxOpValue+1)}, "big=" + strings.Repeat("v", MaxOpValue+1), 1},
+		{"garble over the value bound: left alone", []config.HeaderOp{{Kind: config.OpGarble, Name: "big"},
+			{Kind: config.OpSet, Name: "after", Value: "1"}},
+			[]string{"big", strings.Repeat("v", MaxOpValue+1)}, "big=" + strings.Repeat("v", MaxOpValue+1) + "; after=1", 1},
+		{"a value the map did not read: left alone", []config.HeaderOp{{Kind: config.OpGarble, Name: "huge"},
+			{Kind: config.OpTruncate, Name: "huge"}}, []string{"huge", "(not read)"}, "huge=(not read)", 2},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHeaderMap(tc.in...)
+			skipped := ApplyOps(tc.ops, h, NewRand(1), nil)
+			have := h.String()
+			if strings.HasSuffix(tc.want, "*") {
+				// A garbled value: its length is what is known.
+				prefix := strings.TrimSuffix(tc.want, "\\*")
+				if !strings.HasPrefix(have, prefix) || len(have) != len(prefix)+2 {
+					t.Fatalf("headers %q, want %q and the first value's length (2) garbled", have, prefix)
+				}
+			} else if have != tc.want {
+				t.Fatalf("headers %q, want %q", have, tc.want)
+			}
+			if skipped != tc.skipped {
+				t.Fatalf("skipped %d ops, want %d", skipped, tc.skipped)
+			}
+		})
+	}
+}
+
 func TestApplyOps_garble(t *testing.T) {
 	value := "0123456789abcdef-request-id with spaces\tand tab"
 	ops := []config.HeaderOp{{Kind: config.OpGarble, Name: "x-request-id"}}
@@ -164,7 +215,7 @@ func TestApplyOps_scratchReused(t *testing.T) {
 // allocation test measures ApplyOps and not the fake map.
 type nopHeaderMap struct{ h *headerMap }
 
-func (m nopHeaderMap) Get(name string) (string, bool) { return m.h.Get(name) }
-func (nopHeaderMap) Set(string, string)               {}
-func (nopHeaderMap) Add(string, string)               {}
-func (nopHeaderMap) Remove(string)                    {}
+func (m nopHeaderMap) Get(name string) (string, Lookup) { return m.h.Get(name) }
+func (nopHeaderMap) Set(string, string)                 {}
+func (nopHeaderMap) Add(string, string)                 {}
+func (nopHeaderMap) Remove(string)                      {}

@@ -26,6 +26,9 @@ const (
 	MetricErrors = "nedry.errors"
 	// MetricActiveFaults is the gauge of streams a delay holds right now.
 	MetricActiveFaults = "nedry.active_faults"
+	// MetricOpsSkipped counts truncate and garble ops that left a header
+	// alone because its value is longer than MaxOpValue.
+	MetricOpsSkipped = "nedry.ops_skipped"
 )
 
 // Per-rule counter suffixes; see RuleMetric.

@@ -121,7 +121,11 @@ func (s *stream) corrupt(m abi.MapType, ops []config.HeaderOp) {
 		s.applied |= config.FaultCorrupt
 		s.logFault("corrupt")
 	}
-	fault.ApplyOps(ops, headerMap(m), s.l.rnd, &s.root.plugin.garbleBuf)
+	p := s.root.plugin
+	if n := fault.ApplyOps(ops, headerMap(m), s.l.rnd, &p.garbleBuf); n > 0 {
+		_ = abi.IncrementMetric(p.opsSkipped, int64(n))
+		s.logFault("corrupt: op skipped, header value over 65536 bytes")
+	}
 }
 
 // resume runs when the stream's delay is over (from the root's tick, with

@@ -45,6 +45,7 @@ type Plugin struct {
 	configRejected uint32
 	errorsID       uint32
 	activeFaults   uint32
+	opsSkipped     uint32
 }
 
 // New returns the VM's plugin state. It makes no host calls, so it may run
@@ -92,6 +93,9 @@ func (p *Plugin) defineGlobals() error {
 		return err
 	}
 	if p.activeFaults, err = abi.DefineMetric(abi.MetricTypeGauge, fault.MetricActiveFaults); err != nil {
+		return err
+	}
+	if p.opsSkipped, err = abi.DefineMetric(abi.MetricTypeCounter, fault.MetricOpsSkipped); err != nil {
 		return err
 	}
 	p.globalsDefined = true

@@ -1,7 +1,10 @@
 package plugin
 
 import (
+	"errors"
+
 	"github.com/nedry-chaos/nedry/filter/internal/abi"
+	"github.com/nedry-chaos/nedry/filter/internal/fault"
 	"github.com/nedry-chaos/nedry/filter/internal/match"
 )
 
@@ -52,10 +55,18 @@ func (s *stream) Header(name string) (string, bool) { return s.headers.Get(name)
 // headerMap edits a live header map with host calls (fault.HeaderMap).
 type headerMap abi.MapType
 
-func (m headerMap) Get(name string) (string, bool) {
+// Get reads at most fault.MaxOpValue bytes into guest memory: a longer
+// value is declined by the allocator and reported as too long.
+func (m headerMap) Get(name string) (string, fault.Lookup) {
 	// The value is read at once by ApplyOps (truncate, garble).
-	v, err := abi.GetHeaderMapValueTransient(abi.MapType(m), name)
-	return v, err == nil
+	v, err := abi.GetHeaderMapValueBounded(abi.MapType(m), name, fault.MaxOpValue)
+	switch {
+	case err == nil:
+		return v, fault.ValueFound
+	case errors.Is(err, abi.ErrTooLarge):
+		return "", fault.ValueTooLong
+	}
+	return "", fault.ValueAbsent
 }
 
 // Set leaves exactly one value (fault.HeaderMap's contract) with one host

@@ -40,7 +40,10 @@ func (vm *VM) writeU64(call string, ptr uint32, v uint64) bool {
 // alloc asks the guest for size bytes through proxy_on_memory_allocate, as
 // cpp-host's WasmBase::allocMemory: only proxy_log, fd_write, clock_time_get
 // and poll_oneoff may be called meanwhile; a zero pointer or a block outside
-// memory fails the hostcall with InvalidMemoryAccess.
+// memory fails the hostcall with InvalidMemoryAccess. A zero pointer is the
+// guest declining (the spec's failure answer, which cpp-host handles without
+// failing the VM), so it is no misuse: a guest may refuse to take in a value
+// larger than it wants to hold. A block outside memory is.
 func (vm *VM) alloc(call string, size uint32) (uint32, []byte, bool) {
 	if vm.fn.malloc == nil {
 		vm.misuse(call, "module exports neither proxy_on_memory_allocate nor malloc")
@@ -57,7 +60,6 @@ func (vm *VM) alloc(call string, size uint32) (uint32, []byte, bool) {
 	}
 	ptr := uint32(vm.allocStk[0])
 	if ptr == 0 {
-		vm.misuse(call, "proxy_on_memory_allocate(%d) returned 0", size)
 		return 0, nil, false
 	}
 	b, ok := vm.mem.Read(ptr, size)
