@@ -3,6 +3,7 @@ package hosttest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -81,6 +82,79 @@ func TestStream_localReply(t *testing.T) {
 			}
 		})
 	}
+}
+
+// Envoy applies a local reply once the callback that asked for it returns,
+// never inside proxy_send_local_response: the guest's later host calls in
+// that callback still see its request headers, and the reply's
+// proxy_on_response_headers does not run nested inside it.
+func TestStream_localReplyAfterCallback(t *testing.T) {
+	h := newHost(t, "stream", Options{})
+	for _, kind := range []string{"plain", "grpc"} {
+		r := h.Do(req("x-reply", kind))
+		mustNoTrap(t, r)
+		var msgs []string
+		for _, l := range r.Logs {
+			msgs = append(msgs, l.Message)
+		}
+		if fmt.Sprint(msgs) != "[after reply: 0]" {
+			t.Fatalf("%s reply: guest logs %q, want [after reply: 0] (the request headers still readable, no nested callback)", kind, msgs)
+		}
+		if r.Header("x-on-response") == "" {
+			t.Fatalf("%s reply: proxy_on_response_headers never ran on it", kind)
+		}
+	}
+}
+
+// The effective context resets at every callback: a tick that made stream A
+// effective leaves no trace on stream B's next callback, whose host calls
+// act on B.
+func TestStream_effectiveContextNotCarriedOver(t *testing.T) {
+	h := newHost(t, "stream", Options{})
+	a := h.Start(req("x-hold", "1"))
+	h.Advance(10 * time.Millisecond) // the tick makes a effective, a stays paused
+	if !a.Paused() {
+		t.Fatal("the held stream was not paused")
+	}
+	r := h.Do(req("x-mark", "1"))
+	mustNoTrap(t, r)
+	if r.Upstream == nil {
+		t.Fatalf("stream b never reached its upstream: %+v", r)
+	}
+	if v, _ := r.Upstream.Header("x-marked"); v != "1" {
+		t.Fatalf("stream b's own header edit did not reach its upstream: %v", r.Upstream.Headers)
+	}
+	a.Reset()
+	if ra := a.Result(); ra.Trap != nil || !ra.Reset {
+		t.Fatalf("stream a: %+v", ra)
+	}
+}
+
+// proxy_set_effective_context with an id no context has: Envoy answers
+// BadArgument; strict mode fails the stream loudly, lenient mode answers
+// the status and the guest goes on with its own context.
+func TestStream_setEffectiveContextUnknown(t *testing.T) {
+	t.Run("strict", func(t *testing.T) {
+		h := newHost(t, "stream", Options{})
+		r := h.Do(req("x-bad-effective", "1"))
+		if r.Trap == nil || !strings.Contains(r.Trap.Error(), "unknown context id 2147483647") {
+			t.Fatalf("have trap %v, want misuse naming the unknown id", r.Trap)
+		}
+	})
+	t.Run("lenient", func(t *testing.T) {
+		h := newHost(t, "stream", Options{Lenient: true})
+		r := h.Do(req("x-bad-effective", "1", "x-mark", "1"))
+		mustNoTrap(t, r)
+		if r.Upstream == nil {
+			t.Fatalf("the request never reached the upstream: %+v", r)
+		}
+		if v, _ := r.Upstream.Header("x-effective-status"); v != "2" {
+			t.Fatalf("status: have %q, want 2 (BadArgument)", v)
+		}
+		if v, _ := r.Upstream.Header("x-marked"); v != "1" {
+			t.Fatal("after the refused switch the guest's calls no longer act on its own stream")
+		}
+	})
 }
 
 func TestStream_closeAndReset(t *testing.T) {

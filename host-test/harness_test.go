@@ -121,6 +121,11 @@ func TestHeaders(t *testing.T) {
 				t.Fatalf("remove of a missing key: have %s, want 0 (Ok)", v)
 			}
 		}},
+		{"get of a repeated key answers the first value, as Envoy", req("x-op", "get-first", "x-multi", "one", "x-other", "o", "x-multi", "two"), func(t *testing.T, r Result) {
+			if v := hv(r, "x-result-first"); v != "one" {
+				t.Fatalf("have %q, want the first value (one)", v)
+			}
+		}},
 		{"missing key is NotFound", req("x-op", "missing"), func(t *testing.T, r Result) {
 			if v, _ := r.Upstream.Header("x-result-missing"); v != "1" {
 				t.Fatalf("have %s, want 1", v)

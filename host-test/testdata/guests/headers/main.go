@@ -29,6 +29,9 @@ func onRequestHeaders(id, n, eos uint32) uint32 {
 	case "remove":
 		guestabi.AddHeader(reqHeaders, "x-result-remove", guestabi.Itoa(int64(guestabi.RemoveHeader(reqHeaders, "x-multi"))))
 		guestabi.AddHeader(reqHeaders, "x-result-remove-missing", guestabi.Itoa(int64(guestabi.RemoveHeader(reqHeaders, "x-none"))))
+	case "get-first":
+		v, _ := guestabi.GetHeader(reqHeaders, "x-multi")
+		guestabi.AddHeader(reqHeaders, "x-result-first", v)
 	case "missing":
 		_, st := guestabi.GetHeader(reqHeaders, "x-none")
 		guestabi.AddHeader(reqHeaders, "x-result-missing", guestabi.Itoa(int64(st)))

@@ -10,6 +10,16 @@
 //	x-reply-later: 1   pause, then answer locally from the tick
 //	x-close: now|later proxy_close_stream now or from the tick
 //	x-bad-continue: 1  proxy_continue_stream on a stream that is not paused
+//	x-hold: 1          pause; every tick makes it the effective context and
+//	                   returns, leaving it paused (a client reset ends it)
+//	x-mark: 1          add request header x-marked (acts on the current or
+//	                   effective context)
+//	x-bad-effective: 1 proxy_set_effective_context with an unknown id; the
+//	                   status goes upstream in x-effective-status
+//
+// After a local reply in proxy_on_request_headers the guest reads a request
+// header and logs the status ("after reply: N"); proxy_on_response_headers
+// logs "nested" when it runs inside another callback of the stream.
 //
 // The plugin configuration "no-effective" makes the tick continue without
 // proxy_set_effective_context (Envoy: Ok, nothing resumes); "slow-done"
@@ -24,6 +34,7 @@ type pending struct {
 	due   uint64
 	reply bool
 	close bool
+	hold  bool
 }
 
 var (
@@ -31,6 +42,8 @@ var (
 	parents  = map[uint32]uint32{}
 	waiting  = map[uint32][]pending{} // root id -> paused streams
 	retiring = map[uint32]bool{}
+	// inRequest is set while proxy_on_request_headers runs.
+	inRequest bool
 )
 
 func now() uint64 {
@@ -87,8 +100,26 @@ func reply(kind string) {
 func onRequestHeaders(id, n, eos uint32) uint32 {
 	guestabi.Held = guestabi.Held[:0]
 	root := parents[id]
+	inRequest = true
+	defer func() { inRequest = false }()
 	if v, st := guestabi.GetHeader(0, "x-reply"); st == 0 {
 		reply(v)
+		// Envoy applies the reply once this callback returns: the request
+		// headers are still there, and no other callback ran meanwhile.
+		_, st := guestabi.GetHeader(0, ":path")
+		guestabi.Logf(2, "after reply: "+guestabi.Itoa(int64(st)))
+		return 1
+	}
+	if _, st := guestabi.GetHeader(0, "x-bad-effective"); st == 0 {
+		st := guestabi.ProxySetEffectiveContext(0x7fffffff)
+		guestabi.AddHeader(0, "x-effective-status", guestabi.Itoa(int64(st)))
+	}
+	if _, st := guestabi.GetHeader(0, "x-mark"); st == 0 {
+		guestabi.AddHeader(0, "x-marked", "1")
+	}
+	if _, st := guestabi.GetHeader(0, "x-hold"); st == 0 {
+		waiting[root] = append(waiting[root], pending{id: id, hold: true})
+		guestabi.ProxySetTickPeriodMilliseconds(10)
 		return 1
 	}
 	if v, st := guestabi.GetHeader(0, "x-close"); st == 0 {
@@ -120,6 +151,9 @@ func onRequestHeaders(id, n, eos uint32) uint32 {
 //go:wasmexport proxy_on_response_headers
 func onResponseHeaders(id, n, eos uint32) uint32 {
 	guestabi.Held = guestabi.Held[:0]
+	if inRequest {
+		guestabi.Logf(2, "nested")
+	}
 	status, _ := guestabi.GetHeader(2, ":status")
 	guestabi.AddHeader(2, "x-on-response", status)
 	return 0
@@ -146,6 +180,8 @@ func onTick(root uint32) {
 		}
 		guestabi.ProxySetEffectiveContext(p.id)
 		switch {
+		case p.hold:
+			keep = append(keep, p)
 		case p.reply:
 			reply("plain")
 		case p.close:
