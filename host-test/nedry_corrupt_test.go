@@ -81,6 +81,32 @@ func TestCorrupt_requestOps(t *testing.T) {
 	wantMetrics(t, h, with(ruleMetrics("c"), "nedry.rule.c.matched", 1, "nedry.rule.c.corruptions_injected", 1))
 }
 
+// truncate and garble on a repeated header act on its first value, which is
+// what proxy_get_header_map_value answers in Envoy, on request and response
+// alike, and leave one value (proxy_replace_header_map_value).
+func TestCorrupt_repeatedHeader(t *testing.T) {
+	ops := `[{"op": "truncate", "name": "x-t", "length": 2}, {"op": "garble", "name": "x-g"}]`
+	h := newNedry(t, `{"rules": [{"name": "c", "corrupt": {"percent": 100, "request": `+ops+`, "response": `+ops+`}}]}`,
+		hosttest.Options{})
+	headers := [][2]string{{"x-t", "first"}, {"x-g", "abc"}, {"x-t", "second"}, {"x-g", "longer value"}}
+	req := get("GET", "/")
+	req.Headers = append(req.Headers, headers...)
+	req.Response = &hosttest.Response{Status: 200, Headers: headers}
+	r, _ := run(h, req)
+	if r.Trap != nil || r.Upstream == nil || r.Response == nil {
+		t.Fatalf("have trap %v, upstream %v, response %+v", r.Trap, r.Upstream != nil, r.Response)
+	}
+	for side, hs := range map[string][][2]string{"upstream": r.Upstream.Headers, "client": r.Response.Headers} {
+		if have := values(hs, "x-t"); fmt.Sprint(have) != "[fi]" {
+			t.Errorf("%s x-t: have %q, want [fi] (the first value truncated, one left)", side, have)
+		}
+		if g := values(hs, "x-g"); len(g) != 1 || len(g[0]) != 3 || !printableGarble(g[0]) || g[0] == "abc" {
+			t.Errorf("%s x-g: have %q, want one garbled value of the first value's length (3)", side, g)
+		}
+	}
+	wantMetrics(t, h, map[string]int64{"nedry.errors": 0, "nedry.ops_skipped": 0})
+}
+
 func TestCorrupt_garbleVaries(t *testing.T) {
 	h := newNedry(t, `{"seed": 5, "rules": [{"name": "g", "corrupt": {"percent": 100, "request": [{"op": "garble", "name": "x-id"}]}}]}`, hosttest.Options{})
 	const orig = "0123456789abcdef0123456789abcdef"

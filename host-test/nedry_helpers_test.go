@@ -48,7 +48,36 @@ func newNedry(t testing.TB, cfg string, opts hosttest.Options) *hosttest.Host {
 		t.Fatalf("New: %v", err)
 	}
 	t.Cleanup(func() { h.Close(context.Background()) })
+	// Runs before Close (cleanups run last in, first out).
+	t.Cleanup(func() { noErrors(t, h) })
 	return h
+}
+
+// expectedErrors holds the hosts of tests that make the filter recover
+// from panics on purpose (x-nedry-panic).
+var expectedErrors sync.Map // *hosttest.Host -> struct{}
+
+// allowErrors exempts h from the nedry.errors check at the end of its test.
+func allowErrors(h *hosttest.Host) { expectedErrors.Store(h, struct{}{}) }
+
+// noErrors fails a test whose filter recovered from a panic of its own
+// (nedry.errors): the stream went on, so the behaviour a test checks can
+// look right while the filter is broken. newNedry runs it at the end of
+// every test.
+func noErrors(t testing.TB, h *hosttest.Host) {
+	t.Helper()
+	if _, ok := expectedErrors.LoadAndDelete(h); ok {
+		return
+	}
+	if n := h.Metric("nedry.errors"); n != 0 {
+		var errs []string
+		for _, l := range h.Logs() {
+			if l.Level == hosttest.LogLevelError {
+				errs = append(errs, l.Message)
+			}
+		}
+		t.Errorf("nedry.errors is %d at the end of the test, want 0 (the filter recovered from a bug of its own): %q", n, errs)
+	}
 }
 
 // get builds a request from a method, a path and header name/value pairs.

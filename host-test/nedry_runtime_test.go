@@ -289,6 +289,7 @@ func TestRuntime_panicRecovery(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.where, func(t *testing.T) {
 			h := newNedry(t, `{"tick": "5ms", "header_control": {"enabled": true, "secret": "k"}}`, hosttest.Options{})
+			allowErrors(h)
 			hs := append([]string{"x-nedry-secret", "k", "x-nedry-panic", tc.where, "x-a", "1"}, tc.headers...)
 			r, id := run(h, get("GET", "/", hs...))
 			if r.Trap != nil {
