@@ -130,6 +130,29 @@ func TestStream_effectiveContextNotCarriedOver(t *testing.T) {
 	}
 }
 
+// What a guest asks for in a push's proxy_on_configure (here: continuing the
+// streams an older root holds) is applied when that call returns, as
+// cpp-host's DeferAfterCallActions does there, in every worker.
+func TestStream_continueFromConfigure(t *testing.T) {
+	h := newHost(t, "stream", Options{Workers: 2})
+	var held []*Stream
+	for i := 0; i < 4; i++ {
+		held = append(held, h.Start(req("x-delay-ms", "3600000")))
+	}
+	if err := h.Reconfigure([]byte("release-all")); err != nil {
+		t.Fatalf("Reconfigure: %v", err)
+	}
+	for i, s := range held {
+		r := s.Result()
+		if !s.Done() || r.Upstream == nil || r.Response == nil || r.Response.Status != 200 {
+			t.Fatalf("stream %d: done %v, upstream %v; want it continued by the push", i, s.Done(), r.Upstream != nil)
+		}
+	}
+	if h.PausedStreams() != 0 || h.ActiveStreams() != 0 {
+		t.Fatalf("paused %d, active %d", h.PausedStreams(), h.ActiveStreams())
+	}
+}
+
 // proxy_set_effective_context with an id no context has: Envoy answers
 // BadArgument; strict mode fails the stream loudly, lenient mode answers
 // the status and the guest goes on with its own context.

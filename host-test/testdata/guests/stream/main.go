@@ -21,10 +21,11 @@
 // header and logs the status ("after reply: N"); proxy_on_response_headers
 // logs "nested" when it runs inside another callback of the stream.
 //
-// The plugin configuration "no-effective" makes the tick continue without
-// proxy_set_effective_context (Envoy: Ok, nothing resumes); "slow-done"
-// makes a retiring root answer proxy_on_done with false and call proxy_done
-// from its next tick.
+// The plugin configuration "release-all" makes proxy_on_configure continue
+// every stream paused under any root, as a kill switch does; "no-effective"
+// makes the tick continue without proxy_set_effective_context (Envoy: Ok,
+// nothing resumes); "slow-done" makes a retiring root answer proxy_on_done
+// with false and call proxy_done from its next tick.
 package main
 
 import "github.com/nedry-chaos/nedry/host-test/testdata/guestabi"
@@ -73,6 +74,15 @@ func onConfigure(root, size uint32) uint32 {
 	var p, s uint32
 	guestabi.ProxyGetBufferBytes(7, 0, size, &p, &s)
 	roots[root] = guestabi.BytesAt(p, s)
+	if roots[root] == "release-all" {
+		for r, ps := range waiting {
+			for _, p := range ps {
+				guestabi.ProxySetEffectiveContext(p.id)
+				guestabi.ProxyContinueStream(0)
+			}
+			delete(waiting, r)
+		}
+	}
 	return 1
 }
 
