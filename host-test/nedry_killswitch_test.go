@@ -120,6 +120,34 @@ func TestKillSwitch_stopsStreamsUpstream(t *testing.T) {
 	noTrap(t, h)
 }
 
+// A header-controlled delay is released like a rule's, and its abort never
+// comes; a push that turns faults back on afterwards applies to new
+// requests only.
+func TestKillSwitch_headerControlAndBackOn(t *testing.T) {
+	const on = `{"tick": "5ms", "header_control": {"enabled": true}}`
+	h := newNedry(t, on, hosttest.Options{})
+	s := h.Start(get("GET", "/", "x-nedry-delay-ms", "3600000", "x-nedry-abort", "503"))
+	if !s.Paused() {
+		t.Fatal("the header-controlled delay did not hold the stream")
+	}
+	if err := h.Reconfigure([]byte(`{"enabled": false, "header_control": {"enabled": true}}`)); err != nil {
+		t.Fatalf("kill switch: %v", err)
+	}
+	if err := h.Reconfigure([]byte(on)); err != nil {
+		t.Fatalf("back on: %v", err)
+	}
+	h.Advance(2 * time.Hour)
+	if r := s.Result(); !s.Done() || r.LocalReply != nil || r.Upstream == nil || r.Header("x-nedry-fault") != "header_control; delay" {
+		t.Fatalf("released stream: done %v, reply %+v, upstream %v, tag %q", s.Done(), r.LocalReply, r.Upstream != nil, r.Header("x-nedry-fault"))
+	}
+	if r, _ := run(h, get("GET", "/", "x-nedry-abort", "418")); r.LocalReply == nil || r.LocalReply.Status != 418 {
+		t.Fatalf("a new request after faults are back on: reply %+v, want the 418", r.LocalReply)
+	}
+	wantMetrics(t, h, map[string]int64{"nedry.header_control.delays_injected": 1, "nedry.header_control.aborts_injected": 1})
+	settled(t, h)
+	noTrap(t, h)
+}
+
 // logsWith counts the logs at level that start with prefix.
 func logsWith(logs []hosttest.LogEntry, level hosttest.LogLevel, prefix string) int {
 	n := 0
