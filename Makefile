@@ -11,7 +11,7 @@ FUZZTIME      ?= 10s
 # Short soak in make test; make soak runs the full million requests.
 SOAK_REQUESTS ?= 100000
 
-.PHONY: all build guests test bench run e2e fmt lint soak push clean
+.PHONY: all build guests test bench run e2e fmt lint soak push package clean
 
 all: build
 
@@ -65,6 +65,21 @@ e2e: build
 ## push: check CONFIG and atomically replace the ECDS file a running Envoy watches
 push: build
 	$(GO) run ./host-test/cmd/nedry push --wasm $(BUILD)/nedry.wasm --config $(CONFIG) --ecds envoy/ecds/nedry-filter.yaml
+
+## package: build/nedry.wasm as an OCI image for Istio's WasmPlugin, without Docker:
+##   an OCI image layout in OUT (default build/nedry-oci, TAG names it), or
+##   pushed to PUSH=REGISTRY/REPOSITORY:TAG with the docker login credentials;
+##   FORMAT=artifact makes the Wasm OCI artifact instead of the plain image
+OUT    ?= $(BUILD)/nedry-oci
+FORMAT ?= image
+package: build
+ifeq ($(PUSH),)
+	@# The default layout is rebuilt whole, so replaced images leave no blobs behind.
+	@if [ "$(OUT)" = "$(BUILD)/nedry-oci" ]; then rm -rf "$(OUT)"; fi
+	$(GO) run ./host-test/cmd/nedry package --wasm $(BUILD)/nedry.wasm --format $(FORMAT) --out $(OUT) $(if $(TAG),--tag $(TAG))
+else
+	$(GO) run ./host-test/cmd/nedry package --wasm $(BUILD)/nedry.wasm --format $(FORMAT) --push $(PUSH)
+endif
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

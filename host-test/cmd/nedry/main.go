@@ -24,6 +24,7 @@ Usage:
   nedry run   --config FILE (--upstream URL | --demo) [flags]
   nedry check FILE...
   nedry push  --config FILE --ecds PATH [--wasm FILE]
+  nedry package (--out DIR|FILE.tar | --push REF) [flags]  (nedry package --help)
   nedry help
 
 nedry run: a local chaos proxy
@@ -125,6 +126,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		return runCheck(ctx, args[1:], stdout, stderr)
 	case "push":
 		return runPush(ctx, args[1:], stdout, stderr)
+	case "package":
+		return runPackage(ctx, args[1:], stdout, stderr)
 	case "help", "-h", "-help", "--help":
 		fmt.Fprint(stdout, usage)
 		return 0
