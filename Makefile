@@ -11,7 +11,7 @@ FUZZTIME      ?= 10s
 # Short soak in make test; make soak runs the full million requests.
 SOAK_REQUESTS ?= 100000
 
-.PHONY: all build guests test bench run e2e fmt lint soak push package clean
+.PHONY: all build guests cguests test bench run e2e fmt lint soak push package clean
 
 all: build
 
@@ -29,6 +29,18 @@ guests: $(GUESTS)
 $(BUILD)/guests/%.wasm: host-test/testdata/guests/%/*.go host-test/testdata/guestabi/*.go
 	@mkdir -p $(BUILD)/guests
 	$(WASM_ENV) $(GO) build $(WASM_FLAGS) -o $@ ./host-test/testdata/guests/$*
+
+## cguests: rebuild the C reference guests of the benchmarks with clang and lld
+## (Debian: apt-get install clang lld). Their .wasm files are committed, so
+## nothing else needs a C toolchain: CI and make bench never run this.
+CGUESTS_DIR := host-test/testdata/cguests
+CLANG       ?= clang
+CGUEST_FLAGS := --target=wasm32-unknown-unknown -O2 -nostdlib -ffreestanding \
+	-Wall -Wextra -Werror -Wno-unused-parameter -Wl,--no-entry -Wl,--strip-all
+cguests:
+	$(CLANG) $(CGUEST_FLAGS) -o $(CGUESTS_DIR)/noop.wasm $(CGUESTS_DIR)/noop.c $(CGUESTS_DIR)/common.c
+	$(CLANG) $(CGUEST_FLAGS) -o $(CGUESTS_DIR)/prefix.wasm $(CGUESTS_DIR)/prefix.c $(CGUESTS_DIR)/common.c
+	@wc -c $(CGUESTS_DIR)/*.wasm
 
 ## test: the one test command (unit, wasm behaviour, validation, short fuzz and soak)
 test: build guests

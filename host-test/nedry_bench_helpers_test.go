@@ -34,8 +34,12 @@ func benchLoad(tb testing.TB, path ...string) []byte {
 	b, err := hosttest.LoadFile(hosttest.RepoPath(path...))
 	if err != nil {
 		target := "make build"
-		if len(path) > 1 && path[1] == "guests" {
+		switch {
+		case len(path) > 1 && path[1] == "guests":
 			target = "make guests"
+		case path[0] == "host-test":
+			// The C guests are committed; make cguests rebuilds them.
+			target = "make cguests"
 		}
 		tb.Fatalf("load %s: %v (%s)", key, err, target)
 	}
@@ -45,6 +49,17 @@ func benchLoad(tb testing.TB, path ...string) []byte {
 
 func benchNedryWasm(tb testing.TB) []byte { return benchLoad(tb, "build", "nedry.wasm") }
 func benchNoopWasm(tb testing.TB) []byte  { return benchLoad(tb, "build", "guests", "noop.wasm") }
+
+// The C reference guests (host-test/testdata/cguests): a no-op, and one that
+// fetches the request headers with one host call and checks one prefix of
+// :path (a request under /pass/ gets a 503 local reply).
+func benchCNoopWasm(tb testing.TB) []byte {
+	return benchLoad(tb, "host-test", "testdata", "cguests", "noop.wasm")
+}
+
+func benchCPrefixWasm(tb testing.TB) []byte {
+	return benchLoad(tb, "host-test", "testdata", "cguests", "prefix.wasm")
+}
 
 // benchHost starts a one-worker host on the virtual clock with a fixed WASI
 // seed, so every run draws the same sequence.
