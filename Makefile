@@ -60,7 +60,8 @@ test: build guests
 soak: build guests
 	NEDRY_SOAK_REQUESTS=1000000 $(GO) test -count=1 -timeout 60m -run 'Soak' ./host-test/
 
-## bench: benchmarks against the no-op floor guest (median of BENCHCOUNT runs), printed as a table
+## bench: benchmarks against the no-op floor guest and the C reference guests (median of
+## BENCHCOUNT runs), printed as a table
 BENCHCOUNT ?= 3
 bench: build guests
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -timeout 60m ./host-test/... | tee $(BUILD)/bench.txt

@@ -58,10 +58,10 @@ func TestPrintTargets(t *testing.T) {
 		t.Errorf("missed: have %d, want 2\n%s", missed, b.String())
 	}
 	for _, want := range []string{
-		"Request/no_match                   x-floor                   1.500 <= 2x floor                    met",
+		"Request/no_match                   x-floor                             1.500 <= 2x floor                    met",
 		"MISSED (2.00x the bound)",
 		"MISSED by 65536",
-		"Tail/nedry                         cb-p99.9-µs                   - p99.9 <= 50 µs per callback    not run",
+		"Tail/nedry                         cb-p99.9-µs                             - p99.9 <= 50 µs per callback    not run",
 	} {
 		if !strings.Contains(b.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, b.String())
@@ -82,10 +82,10 @@ func TestPrintTargets_tail(t *testing.T) {
 			name:    "callbacks within, steps over",
 			metrics: map[string]float64{"cb-p99.9-µs": 13.72, "cb-max-µs": 235, "p99.9-µs": 66.4, "max-µs": 6000},
 			want: []string{
-				"Tail/nedry                         cb-p99.9-µs              13.720 p99.9 <= 50 µs per callback    met",
-				"Tail/nedry                         cb-max-µs                   235 max <= 5 ms per callback       met",
-				"Tail/nedry                         p99.9-µs                 66.400 p99.9 per host step            context, not judged",
-				"Tail/nedry                         max-µs                     6000 max per host step              context, not judged",
+				"Tail/nedry                         cb-p99.9-µs                        13.720 p99.9 <= 50 µs per callback    met",
+				"Tail/nedry                         cb-max-µs                             235 max <= 5 ms per callback       met",
+				"Tail/nedry                         p99.9-µs                           66.400 p99.9 per host step            context, not judged",
+				"Tail/nedry                         max-µs                               6000 max per host step              context, not judged",
 			},
 		},
 		{
@@ -93,17 +93,17 @@ func TestPrintTargets_tail(t *testing.T) {
 			metrics:    map[string]float64{"cb-p99.9-µs": 60, "cb-max-µs": 10000, "p99.9-µs": 70, "max-µs": 10010},
 			wantMissed: 2,
 			want: []string{
-				"cb-p99.9-µs              60.000 p99.9 <= 50 µs per callback    MISSED (1.20x the bound)",
-				"cb-max-µs                 10000 max <= 5 ms per callback       MISSED (2.00x the bound)",
+				"cb-p99.9-µs                        60.000 p99.9 <= 50 µs per callback    MISSED (1.20x the bound)",
+				"cb-max-µs                           10000 max <= 5 ms per callback       MISSED (2.00x the bound)",
 			},
 		},
 		{
 			name:    "output from before per-callback timing",
 			metrics: map[string]float64{"p99.9-µs": 809.4, "max-µs": 5394},
 			want: []string{
-				"cb-p99.9-µs                   - p99.9 <= 50 µs per callback    not run",
-				"cb-max-µs                     - max <= 5 ms per callback       not run",
-				"p99.9-µs                    809 p99.9 per host step            context, not judged",
+				"cb-p99.9-µs                             - p99.9 <= 50 µs per callback    not run",
+				"cb-max-µs                               - max <= 5 ms per callback       not run",
+				"p99.9-µs                              809 p99.9 per host step            context, not judged",
 			},
 		},
 	}
