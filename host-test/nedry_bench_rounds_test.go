@@ -36,8 +36,9 @@ import (
 // the machine, which lasts milliseconds, spans batches of every lane.
 const benchBatch = 16
 
-// benchRoundCount is the number of rounds of a run: b.N requests per lane
-// are split into this many batches. Odd, so the median is one round's value.
+// benchRoundCount is the number of rounds of a run: the b.N requests of each
+// lane are split into this many rounds. Odd, so the median is one round's
+// value.
 const benchRoundCount = 21
 
 // benchLane is one host and the request it is measured with. A lane with
@@ -53,7 +54,7 @@ type benchLane struct {
 
 	guest      *time.Duration // summed by the observer, shared by the lanes of one host
 	wall, inVM []float64      // ns per request, one value per round
-	calls      float64        // host calls per request over the run
+	calls      float64        // host calls per request, counted after the timed loop
 
 	batchWall, batchVM []float64 // ns per request of each batch of the round
 }
