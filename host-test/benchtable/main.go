@@ -209,9 +209,9 @@ func printTable(w io.Writer, results map[string]result, order []string) {
 			}
 		}
 		var other []string
-		for unit, v := range r.metrics {
-			if !hidden[unit] && !slices.Contains(columns, unit) {
-				other = append(other, unit+"="+format(v))
+		for unit := range r.metrics {
+			if !hidden[unit] && !slices.Contains(columns, unit) && !isSpread(r.metrics, unit) {
+				other = append(other, unit+"="+withSpread(r.metrics, unit))
 			}
 		}
 		slices.Sort(other)
@@ -237,6 +237,19 @@ func printTargets(w io.Writer, results map[string]result) int {
 		fmt.Fprintf(w, "%-34s %-26s %14s %-30s %s%s\n", strings.TrimPrefix(t.bench, "Benchmark"), t.metric, format(v), t.goal, verdict(v, t.max, t.kind), roundSpread(r.metrics, t.metric))
 	}
 	return missed
+}
+
+// isSpread reports whether unit is the -lo or -hi of another metric, which
+// is printed with that metric instead of on its own.
+func isSpread(m map[string]float64, unit string) bool {
+	for _, suffix := range []string{"-lo", "-hi"} {
+		if base, ok := strings.CutSuffix(unit, suffix); ok {
+			if _, ok := m[base]; ok {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // roundSpread is ", rounds lo-hi" for a metric measured in interleaved

@@ -53,3 +53,16 @@ func TestPrintTargets_roundSpread(t *testing.T) {
 		}
 	}
 }
+
+// TestPrintTable_spread checks that a metric measured in rounds is printed
+// once, with its spread, in the main table's other column.
+func TestPrintTable_spread(t *testing.T) {
+	res := map[string]result{"BenchmarkRules/rules_10": {metrics: map[string]float64{
+		"hit-x-rules_1": 1.36, "hit-x-rules_1-lo": 1.21, "hit-x-rules_1-hi": 1.57, "cpu-share": 0.38, "odd-lo": 2,
+	}}}
+	var b bytes.Buffer
+	printTable(&b, res, []string{"BenchmarkRules/rules_10"})
+	if want := "  cpu-share=0.380 hit-x-rules_1=1.36 [1.21-1.57] odd-lo=2.000\n"; !strings.HasSuffix(b.String(), want) {
+		t.Errorf("have %q, want it to end with %q", b.String(), want)
+	}
+}
