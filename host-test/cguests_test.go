@@ -1,8 +1,11 @@
 package hosttest_test
 
 import (
+	"context"
 	"slices"
 	"testing"
+
+	"github.com/tetratelabs/wazero"
 
 	hosttest "github.com/nedry-chaos/nedry/host-test"
 )
@@ -54,6 +57,51 @@ func TestCGuests(t *testing.T) {
 			if tc.details == "" {
 				if want := goNoop.Do(req).Callbacks; !slices.Equal(r.Callbacks, want) {
 					t.Errorf("callbacks:\nhave %v\nwant %v (the Go no-op guest's)", r.Callbacks, want)
+				}
+			}
+		})
+	}
+}
+
+// TestCGuests_surface checks the C guests' exports and imports against the
+// spec's signatures, as TestModuleSurface does for the filter: the harness
+// calls an export with the arguments it expects whatever the guest
+// declared, so a C prototype that drifted from the spec would be measured
+// without failing. _initialize is the one required export they lack: a
+// module without a runtime to start needs none, and Envoy does not ask for
+// it.
+func TestCGuests_surface(t *testing.T) {
+	ctx := context.Background()
+	rt := wazero.NewRuntime(ctx)
+	t.Cleanup(func() { rt.Close(ctx) })
+	for name, wasm := range map[string]func(testing.TB) []byte{"noop": benchCNoopWasm, "prefix": benchCPrefixWasm} {
+		t.Run(name, func(t *testing.T) {
+			m, err := rt.CompileModule(ctx, wasm(t))
+			if err != nil {
+				t.Fatalf("compile: %v", err)
+			}
+			exports := m.ExportedFunctions()
+			for export, want := range surfaceExports {
+				f, ok := exports[export]
+				switch {
+				case export == "_initialize":
+				case !ok:
+					t.Errorf("export %s: missing", export)
+				case !want.equal(f.ParamTypes(), f.ResultTypes()):
+					t.Errorf("export %s: have %s, want %s", export, surfaceFn(f.ParamTypes(), f.ResultTypes()...), want)
+				}
+			}
+			if _, ok := m.ExportedMemories()["memory"]; !ok {
+				t.Error("export memory: missing")
+			}
+			for _, f := range m.ImportedFunctions() {
+				mod, fn, _ := f.Import()
+				want, ok := surfaceHostFuncs[fn]
+				switch {
+				case mod != "env" || !ok:
+					t.Errorf("import %s.%s: not a proxy-wasm host function", mod, fn)
+				case !want.equal(f.ParamTypes(), f.ResultTypes()):
+					t.Errorf("import env.%s: have %s, want %s", fn, surfaceFn(f.ParamTypes(), f.ResultTypes()...), want)
 				}
 			}
 		})
