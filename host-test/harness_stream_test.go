@@ -388,6 +388,11 @@ func TestNoop_floor(t *testing.T) {
 
 func TestRealTime_waitResumesOnWallClockTicks(t *testing.T) {
 	h := newHost(t, "stream", Options{RealTime: true})
+	// The guest takes its due time inside proxy_on_request_headers and the
+	// host starts counting Held when that callback has returned, so on a
+	// loaded machine Held alone can fall short of the 20 ms: the delay is
+	// judged from before the request started.
+	start := time.Now()
 	s := h.Start(req("x-delay-ms", "20"))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
@@ -396,7 +401,10 @@ func TestRealTime_waitResumesOnWallClockTicks(t *testing.T) {
 		t.Fatalf("stream never resumed: %v", err)
 	}
 	mustNoTrap(t, r)
-	if r.Upstream == nil || r.Response.Status != 200 || r.Held < 20*time.Millisecond {
+	if r.Upstream == nil || r.Response.Status != 200 || r.Held <= 0 {
 		t.Fatalf("%+v", r)
+	}
+	if took := time.Since(start); took < 20*time.Millisecond {
+		t.Fatalf("stream resumed %v after it started, before its 20ms delay", took)
 	}
 }
