@@ -98,7 +98,7 @@ func TestConfig_invalidAtLoadTable(t *testing.T) {
 		{"bad regex", `{"rules": [{"name": "x", "match": {"regex": "("}, "reset": {"percent": 1}}]}`,
 			[]string{"nedry: invalid configuration: rules[0] (x).match.regex: invalid regular expression: "}},
 		{"remove a pseudo-header", `{"rules": [{"name": "x", "corrupt": {"percent": 1, "request": [{"op": "remove", "name": ":path"}]}}]}`,
-			[]string{"nedry: invalid configuration: rules[0] (x).corrupt.request[0].name: pseudo-header only allowed with op set or append"}},
+			[]string{"nedry: invalid configuration: rules[0] (x).corrupt.request[0].name: pseudo-header only allowed with op set (a request has exactly one of each)"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

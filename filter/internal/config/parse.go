@@ -99,7 +99,7 @@ func (p *parser) config(root gjson.Result, c *Config) {
 		case "response_header":
 			if s, ok := p.str(path, v); ok {
 				if s != "" {
-					if why := checkHeaderName(s); why != "" {
+					if why := checkWritableName(s); why != "" {
 						p.fail(path, why, v)
 						break
 					}
@@ -118,6 +118,10 @@ func (p *parser) config(root gjson.Result, c *Config) {
 }
 
 func (p *parser) seed(path string, v gjson.Result) (uint64, bool) {
+	if v.Type == gjson.Number && !plainInteger(v.Raw) {
+		p.fail(path, whyInteger, v)
+		return 0, false
+	}
 	if v.Type == gjson.Number {
 		if n, err := strconv.ParseUint(v.Raw, 10, 64); err == nil {
 			return n, true

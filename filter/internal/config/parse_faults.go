@@ -42,7 +42,57 @@ func (p *parser) abort(path string, v gjson.Result) *Abort {
 	if ok && !hasPercent {
 		p.failText(join(path, "percent"), "required")
 	}
+	if ok {
+		p.abortSize(path, a, v.Get("body").Exists())
+	}
 	return a
+}
+
+// MaxAbortHeaderBytes caps the response headers an abort adds: the names
+// and values of abort.headers plus, for a gRPC abort, grpc-message. Envoy's
+// default header limit is 60 KiB (max_request_headers_kb and
+// max_response_headers_kb); the other 4 KiB are left for :status,
+// content-type, grpc-status, the response tag and what Envoy adds.
+const MaxAbortHeaderBytes = 56 << 10
+
+// grpcMessageLen is the length of body once Envoy percent-encodes it into
+// grpc-message: every byte outside 0x20-0x7e, and '%' itself, takes three.
+func grpcMessageLen(body []byte) int {
+	n := len(body)
+	for _, c := range body {
+		if c < 0x20 || c > 0x7e || c == '%' {
+			n += 2
+		}
+	}
+	return n
+}
+
+// abortSize refuses an abort whose local reply could not be sent within
+// Envoy's default header limits. For a rule with grpc_status the body
+// becomes the grpc-message header, so it is measured encoded.
+func (p *parser) abortSize(path string, a *Abort, hasBody bool) {
+	headers := 0
+	for _, h := range a.Headers {
+		headers += len(h[0]) + len(h[1])
+	}
+	limit := strconv.Itoa(MaxAbortHeaderBytes)
+	if headers > MaxAbortHeaderBytes {
+		p.failText(join(path, "headers"), "must total at most "+limit+" bytes of names and values, got "+strconv.Itoa(headers)+" bytes")
+		return
+	}
+	if a.GRPCStatus < 0 {
+		return
+	}
+	msg := grpcMessageLen(a.Body)
+	if headers+msg <= MaxAbortHeaderBytes {
+		return
+	}
+	at := join(path, "body")
+	if !hasBody {
+		at = join(path, "headers")
+	}
+	p.failText(at, "with grpc_status the body is sent percent-encoded as grpc-message: body and headers must total at most "+
+		limit+" bytes, got "+strconv.Itoa(msg)+" bytes of grpc-message and "+strconv.Itoa(headers)+" bytes of headers")
 }
 
 func (p *parser) abortHeaders(path string, v gjson.Result) [][2]string {
@@ -57,7 +107,7 @@ func (p *parser) abortHeaders(path string, v gjson.Result) [][2]string {
 		if count == MaxAbortHeaders+1 {
 			p.failText(path, "must have at most "+strconv.Itoa(MaxAbortHeaders)+" headers")
 		}
-		if why := checkHeaderName(key); why != "" {
+		if why := checkWritableName(key); why != "" {
 			p.failText(kp, why+", got "+strconv.Quote(key))
 			return true
 		}
@@ -65,7 +115,7 @@ func (p *parser) abortHeaders(path string, v gjson.Result) [][2]string {
 		if !ok {
 			return true
 		}
-		if why := checkHeaderValue(s); why != "" {
+		if why := checkFieldValue(s); why != "" {
 			p.fail(kp, why, v)
 			return true
 		}

@@ -35,9 +35,10 @@ func (p *parser) ops(path string, v gjson.Result, response bool) []HeaderOp {
 	return out
 }
 
-// pseudoSettable lists the request pseudo-headers an op may set or append.
-// Removing or emptying a pseudo-header would make the request invalid, and
-// :status is changed with the status op.
+// pseudoSettable lists the request pseudo-headers an op may set. Removing,
+// emptying or appending a pseudo-header would make the request invalid (a
+// request has exactly one of each), and :status is changed with the status
+// op.
 var pseudoSettable = map[string]bool{":path": true, ":method": true, ":authority": true, ":scheme": true}
 
 // op validates one header op. The op kind decides which other keys are
@@ -80,15 +81,15 @@ func (p *parser) op(path string, v gjson.Result, response bool) (HeaderOp, bool)
 			if strings.HasPrefix(s, ":") {
 				switch {
 				case response || !pseudoSettable[s]:
-					p.fail(kp, "pseudo-header not allowed here (request ops may set or append :path, :method, :authority, :scheme; use op status for :status)", v)
-				case op.Kind != 0 && op.Kind != OpSet && op.Kind != OpAppend:
-					p.fail(kp, "pseudo-header only allowed with op set or append", v)
+					p.fail(kp, "pseudo-header not allowed here (request ops may set :path, :method, :authority, :scheme; use op status for :status)", v)
+				case op.Kind != 0 && op.Kind != OpSet:
+					p.fail(kp, "pseudo-header only allowed with op set (a request has exactly one of each)", v)
 				default:
 					op.Name = s
 				}
 				break
 			}
-			if why := checkHeaderName(s); why != "" {
+			if why := checkWritableName(s); why != "" {
 				p.fail(kp, why, v)
 				break
 			}
@@ -107,7 +108,7 @@ func (p *parser) op(path string, v gjson.Result, response bool) (HeaderOp, bool)
 			if !ok {
 				break
 			}
-			if why := checkHeaderValue(s); why != "" {
+			if why := checkFieldValue(s); why != "" {
 				p.fail(kp, why, v)
 				break
 			}
@@ -142,6 +143,11 @@ func (p *parser) op(path string, v gjson.Result, response bool) (HeaderOp, bool)
 		if strings.HasPrefix(op.Name, ":") && op.Value == "" && hasValue {
 			p.failText(join(path, "value"), "must not be empty for a pseudo-header")
 		}
+		if strings.HasPrefix(op.Name, ":") && op.Value != "" {
+			if why := checkPseudoValue(op.Name, op.Value); why != "" {
+				p.fail(join(path, "value"), why, v.Get("value"))
+			}
+		}
 	}
 	if op.Kind == OpStatus {
 		op.Name = ":status"
@@ -155,6 +161,11 @@ func (p *parser) statusValue(path string, v gjson.Result) (string, bool) {
 	const why = "must be an HTTP status in [200, 599], as a number or a string"
 	switch v.Type {
 	case gjson.Number:
+		// The same integer rule as http_status: 502.0 is refused by both.
+		if !plainInteger(v.Raw) {
+			p.fail(path, whyInteger, v)
+			return "", false
+		}
 		n, err := strconv.Atoi(v.Raw)
 		if err == nil && n >= 200 && n <= 599 {
 			return v.Raw, true
