@@ -77,6 +77,9 @@ func Parse(data []byte) (*Config, error) {
 
 type parser struct {
 	problems []string
+	// regexInsts counts the program instructions of every regular
+	// expression so far, against MaxRegexBudget.
+	regexInsts int
 }
 
 func (p *parser) config(root gjson.Result, c *Config) {

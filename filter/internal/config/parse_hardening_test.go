@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -106,6 +107,18 @@ func TestParse_hardeningErrors(t *testing.T) {
 		{"response_header trailer", `{"response_header":"trailer"}`, []string{`response_header: ` + whyConnectionHeader + `, got "trailer"`}},
 		{"response_header proxy-connection", `{"response_header":"proxy-connection"}`, []string{`response_header: ` + whyConnectionHeader + `, got "proxy-connection"`}},
 
+		// Regular expressions: bounded program, bounded budget.
+		{"regex program too large", rule(`"match":{"regex":"[a-z0-9]{1,256}\\.json$"},"reset":{"percent":1}`), []string{
+			`rules[0] (p).match.regex: regular expression too large: its program has 519 instructions, at most 100, got "[a-z0-9]{1,256}\\.json$"`}},
+		{"regex program just too large", rule(`"match":{"regex":"[a-z]{1,50}x"},"reset":{"percent":1}`), []string{
+			`rules[0] (p).match.regex: regular expression too large: its program has 102 instructions, at most 100, got "[a-z]{1,50}x"`}},
+		{"regex refused before expansion", rule(`"match":{"regex":"` + strings.Repeat(`\\pL{1000}`, 400) + `"},"reset":{"percent":1}`), []string{
+			`rules[0] (p).match.regex: regular expression too large: its program has more than 1000 instructions, at most 100, got "` + strings.Repeat(`\\pL{1000}`, 6) + `\\p...`}},
+		{"header regex too large", rule(`"match":{"headers":[{"name":"user-agent","regex":"\\w{1,1000}x"}]},"reset":{"percent":1}`), []string{
+			`rules[0] (p).match.headers[0].regex: regular expression too large: its program has more than 1000 instructions, at most 100, got "\\w{1,1000}x"`}},
+		{"regex budget", regexRules(3, `[a-z]{1,49}x`), []string{
+			`rules[2] (r2).match.regex: regular expressions exceed the configuration's budget of 200 instructions in all: this one (100) brings the total to 300, got "[a-z]{1,49}x"`}},
+
 		// gRPC local replies fit Envoy's default header limit.
 		{"grpc body too large encoded", rule(`"abort":{"percent":1,"grpc_status":14,"body":"` + strings.Repeat(`\n`, 20000) + `"}`), []string{
 			`rules[0] (p).abort.body: with grpc_status the body is sent percent-encoded as grpc-message: body and headers must total at most 57344 bytes, got 60000 bytes of grpc-message and 0 bytes of headers`}},
@@ -122,6 +135,15 @@ func TestParse_hardeningErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// regexRules is a config of n rules r0, r1 ... matching on regex re.
+func regexRules(n int, re string) string {
+	var rules []string
+	for i := 0; i < n; i++ {
+		rules = append(rules, `{"name":"r`+strconv.Itoa(i)+`","match":{"regex":"`+re+`"},"reset":{"percent":1}}`)
+	}
+	return `{"rules":[` + strings.Join(rules, ",") + `]}`
 }
 
 // bigHeaders writes n abort headers x0, x1 ... with values of size bytes.
@@ -180,6 +202,7 @@ func TestParse_hardeningAccepted(t *testing.T) {
 			`{"op":"set","name":":scheme","value":"https"},{"op":"set","name":":authority","value":"[::1]:8080"},{"op":"set","name":"x-a","value":""}]}`),
 		rule(`"abort":{"percent":1,"grpc_status":14,"body":"` + strings.Repeat("a", 57344) + `"}`),
 		`{"seed":0,"max_active_faults":1}`,
+		regexRules(2, `[a-z]{1,49}x`),
 	}
 	for _, input := range ok {
 		if _, err := Parse([]byte(input)); err != nil {

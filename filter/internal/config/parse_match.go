@@ -1,7 +1,6 @@
 package config
 
 import (
-	"regexp"
 	"strconv"
 	"strings"
 
@@ -9,19 +8,6 @@ import (
 
 	"github.com/nedry-chaos/nedry/filter/internal/match"
 )
-
-func (p *parser) regex(path string, v gjson.Result) (*regexp.Regexp, bool) {
-	s, ok := p.nonEmpty(path, v)
-	if !ok {
-		return nil, false
-	}
-	re, err := regexp.Compile(s)
-	if err != nil {
-		p.fail(path, "invalid regular expression: "+err.Error(), v)
-		return nil, false
-	}
-	return re, true
-}
 
 func (p *parser) pathValue(path string, v gjson.Result) (string, bool) {
 	s, ok := p.nonEmpty(path, v)

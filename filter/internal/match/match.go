@@ -14,6 +14,15 @@ import (
 	"strings"
 )
 
+// MaxRegexInput is the longest input a regular expression is run on: the
+// path without its query string, or a header value. A regex condition on a
+// longer input does not hold, and an inverted header regex does not hold
+// either, so a long input can only keep a rule from matching, never make one
+// match. Go's regexp costs up to the input length times the program size
+// (about 85 ns per step in the guest); with config.MaxRegexBudget this
+// bounds the regex work of one request.
+const MaxRegexInput = 1024
+
 // Request is the read-only view of a request the matcher needs. The plugin
 // implements it lazily: every accessor may cost a hostcall the first time, so
 // the matcher calls only the accessors some rule needs. An accessor may be
@@ -64,7 +73,8 @@ const (
 // A value matcher (exact, prefix, suffix, contains, regex) fails when the
 // header is absent. A present matcher holds when the header's presence equals
 // Present. Invert flips the final result, so an inverted value matcher also
-// holds when the header is absent.
+// holds when the header is absent. A regex matcher on a value longer than
+// MaxRegexInput does not hold, inverted or not.
 type HeaderMatcher struct {
 	Name    string
 	Kind    HeaderKind
@@ -90,6 +100,9 @@ func (m *HeaderMatcher) Matches(req Request) bool {
 	case HeaderContains:
 		r = ok && strings.Contains(v, m.Value)
 	case HeaderRegex:
+		if len(v) > MaxRegexInput {
+			return false
+		}
 		r = ok && m.Regex.MatchString(v)
 	}
 	return r != m.Invert
@@ -129,7 +142,7 @@ func (c *Conditions) Matches(req Request) bool {
 		if c.Prefix != "" && !strings.HasPrefix(p, c.Prefix) {
 			return false
 		}
-		if c.Regex != nil && !c.Regex.MatchString(p) {
+		if c.Regex != nil && (len(p) > MaxRegexInput || !c.Regex.MatchString(p)) {
 			return false
 		}
 	}
