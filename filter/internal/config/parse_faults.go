@@ -6,8 +6,12 @@ import (
 	"github.com/tidwall/gjson"
 )
 
+// defaultAbortBody is shared by every abort without a body of its own:
+// configurations are immutable, so one copy serves 10,000 rules.
+var defaultAbortBody = []byte(DefaultAbortBody)
+
 func (p *parser) abort(path string, v gjson.Result) *Abort {
-	a := &Abort{HTTPStatus: DefaultHTTPStatus, GRPCStatus: -1, Body: []byte(DefaultAbortBody)}
+	a := &Abort{HTTPStatus: DefaultHTTPStatus, GRPCStatus: -1, Body: defaultAbortBody}
 	hasPercent := false
 	ok := p.object(path, v, func(key, path string, v gjson.Result) bool {
 		switch key {

@@ -12,13 +12,13 @@ import "strings"
 // rule position whose conditions all hold, so first-match-wins in config
 // order is preserved across indexes.
 type Table struct {
-	conds []Conditions
+	n int32
 	// rest holds, per rule, the conditions its index does not already
-	// guarantee (the indexed one cleared), and plain marks the rules with
-	// none left: a candidate the index returns for a plain rule matches
-	// without another look at the request.
-	rest  []Conditions
-	plain []bool
+	// guarantee (the indexed one cleared), or nil when none are left: a
+	// candidate the index returns for such a plain rule matches without
+	// another look at the request. Plain rules, the common case, cost one
+	// pointer instead of a copy of their conditions.
+	rest []*Conditions
 
 	path        exactIndex
 	routeName   exactIndex
@@ -125,7 +125,7 @@ func fnv1a(s string) uint32 {
 // Build compiles conds, given in config order, into a Table.
 func Build(conds []Conditions) *Table {
 	n := int32(len(conds))
-	t := &Table{conds: conds, unindexedAt: n, rest: make([]Conditions, len(conds)), plain: make([]bool, len(conds))}
+	t := &Table{n: n, unindexedAt: n, rest: make([]*Conditions, len(conds))}
 	for _, x := range []*exactIndex{&t.path, &t.routeName, &t.authority, &t.virtualHost, &t.cluster} {
 		x.min = n
 	}
@@ -160,8 +160,9 @@ func Build(conds []Conditions) *Table {
 				t.unindexedAt = pos
 			}
 		}
-		t.rest[i] = rest
-		t.plain[i] = rest.empty()
+		if !rest.empty() {
+			t.rest[i] = &rest
+		}
 		nd := &t.needs
 		nd.RouteName = nd.RouteName || c.RouteName != ""
 		nd.VirtualHost = nd.VirtualHost || c.VirtualHost != ""
@@ -204,7 +205,7 @@ func Build(conds []Conditions) *Table {
 }
 
 // Len is the number of rules in the table.
-func (t *Table) Len() int { return len(t.conds) }
+func (t *Table) Len() int { return int(t.n) }
 
 // Needs reports which request attributes any rule reads.
 func (t *Table) Needs() Needs { return t.needs }
@@ -212,7 +213,7 @@ func (t *Table) Needs() Needs { return t.needs }
 // Match returns the position of the first rule, in config order, whose
 // conditions all hold for req, or -1 if none does. It does not allocate.
 func (t *Table) Match(req Request) int {
-	best := int32(len(t.conds))
+	best := t.n
 	// The path without its query string, computed once for both indexes
 	// that read it.
 	path, stripped := "", false
@@ -254,7 +255,7 @@ func (t *Table) Match(req Request) int {
 			}
 		}
 	}
-	if int(best) == len(t.conds) {
+	if best == t.n {
 		return -1
 	}
 	return int(best)
@@ -267,7 +268,7 @@ func (t *Table) scan(list []int32, best int32, req Request) int32 {
 		if pos >= best {
 			break
 		}
-		if t.plain[pos] || t.rest[pos].Matches(req) {
+		if r := t.rest[pos]; r == nil || r.Matches(req) {
 			return pos
 		}
 	}
