@@ -25,6 +25,10 @@ func TestConfig_hardeningRefusedAtLoad(t *testing.T) {
 			`rules[0] (x).match.regex: regular expression too large: its program has more than 1000 instructions, at most 100, got "\\w{1,1000}x"`},
 		{"regex budget", `{"rules": [` + regexRuleList(3) + `]}`,
 			`rules[2] (r2).match.regex: regular expressions exceed the configuration's budget of 200 instructions in all: this one (100) brings the total to 300, got "[a-z]{1,49}x"`},
+		{"regex unicode class", rule(`"match": {"regex": "[\\pL\\pN]+"}, "reset": {"percent": 1}`),
+			`rules[0] (x).match.regex: must be ASCII-only: no \p or \P classes and no escapes above \x7f (paths and header values are ASCII), got "[\\pL\\pN]+"`},
+		{"regex source budget", `{"rules": [` + regexSourceRules(5) + `]}`,
+			`rules[4] (r4).match.regex: regular expressions exceed the configuration's budget of 2048 bytes of pattern in all: this one (500) brings the total to 2500, got "[` + strings.Repeat("a", 62) + `...`},
 		{"secret", `{"header_control": {"secret": "Tr0ub4dor &3"}}`,
 			`header_control.secret: must be visible ASCII characters only, byte 9 is not (value not shown)`},
 		{"http_status exponent", rule(`"abort": {"percent": 1, "http_status": 5.03e2}`), `rules[0] (x).abort.http_status: ` + integer + `, got 5.03e2`},
@@ -71,6 +75,16 @@ func regexRuleList(n int) string {
 	var rules []string
 	for i := 0; i < n; i++ {
 		rules = append(rules, fmt.Sprintf(`{"name": "r%d", "match": {"regex": "[a-z]{1,49}x"}, "reset": {"percent": 1}}`, i))
+	}
+	return strings.Join(rules, ",")
+}
+
+// regexSourceRules is n rules r0, r1 ... whose regex is a 500-byte class
+// of one instruction.
+func regexSourceRules(n int) string {
+	var rules []string
+	for i := 0; i < n; i++ {
+		rules = append(rules, fmt.Sprintf(`{"name": "r%d", "match": {"regex": "[%s]"}, "reset": {"percent": 1}}`, i, strings.Repeat("a", 498)))
 	}
 	return strings.Join(rules, ",")
 }

@@ -80,6 +80,9 @@ type parser struct {
 	// regexInsts counts the program instructions of every regular
 	// expression so far, against MaxRegexBudget.
 	regexInsts int
+	// regexBytes counts the bytes of every regular expression so far,
+	// against MaxRegexSource.
+	regexBytes int
 }
 
 func (p *parser) config(root gjson.Result, c *Config) {

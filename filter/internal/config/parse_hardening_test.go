@@ -112,10 +112,25 @@ func TestParse_hardeningErrors(t *testing.T) {
 			`rules[0] (p).match.regex: regular expression too large: its program has 519 instructions, at most 100, got "[a-z0-9]{1,256}\\.json$"`}},
 		{"regex program just too large", rule(`"match":{"regex":"[a-z]{1,50}x"},"reset":{"percent":1}`), []string{
 			`rules[0] (p).match.regex: regular expression too large: its program has 102 instructions, at most 100, got "[a-z]{1,50}x"`}},
-		{"regex refused before expansion", rule(`"match":{"regex":"` + strings.Repeat(`\\pL{1000}`, 400) + `"},"reset":{"percent":1}`), []string{
-			`rules[0] (p).match.regex: regular expression too large: its program has more than 1000 instructions, at most 100, got "` + strings.Repeat(`\\pL{1000}`, 6) + `\\p...`}},
+		{"regex refused before expansion", rule(`"match":{"regex":"` + strings.Repeat(`a{1000}`, 40) + `"},"reset":{"percent":1}`), []string{
+			`rules[0] (p).match.regex: regular expression too large: its program has more than 1000 instructions, at most 100, got "` + strings.Repeat(`a{1000}`, 9) + `...`}},
+		{"regex unicode class", rule(`"match":{"regex":"^/\\pL+$"},"reset":{"percent":1}`), []string{
+			`rules[0] (p).match.regex: ` + whyASCII + `, got "^/\\pL+$"`}},
+		{"regex negated unicode class", rule(`"match":{"regex":"[\\P{Greek}]"},"reset":{"percent":1}`), []string{
+			`rules[0] (p).match.regex: ` + whyASCII + `, got "[\\P{Greek}]"`}},
+		{"regex wide hex escape", rule(`"match":{"regex":"(?i)[\\x{80}-\\x{10FFFF}]"},"reset":{"percent":1}`), []string{
+			`rules[0] (p).match.regex: ` + whyASCII + `, got "(?i)[\\x{80}-\\x{10FFFF}]"`}},
+		{"regex hex escape", rule(`"match":{"regex":"\\xff"},"reset":{"percent":1}`), []string{
+			`rules[0] (p).match.regex: ` + whyASCII + `, got "\\xff"`}},
+		{"regex octal escape", rule(`"match":{"regex":"\\377"},"reset":{"percent":1}`), []string{
+			`rules[0] (p).match.regex: ` + whyASCII + `, got "\\377"`}},
 		{"header regex too large", rule(`"match":{"headers":[{"name":"user-agent","regex":"\\w{1,1000}x"}]},"reset":{"percent":1}`), []string{
 			`rules[0] (p).match.headers[0].regex: regular expression too large: its program has more than 1000 instructions, at most 100, got "\\w{1,1000}x"`}},
+		{"regex too long", rule(`"match":{"regex":"` + strings.Repeat("a", 513) + `"},"reset":{"percent":1}`), []string{
+			`rules[0] (p).match.regex: must be at most 512 bytes, got "` + strings.Repeat("a", 63) + `...`}},
+		{"regex source budget", regexRules(5, "["+strings.Repeat("a", 498)+"]"), []string{
+			`rules[4] (r4).match.regex: regular expressions exceed the configuration's budget of 2048 bytes of pattern in all: this one (500) brings the total to 2500, got "` +
+				"[" + strings.Repeat("a", 62) + `...`}},
 		{"regex budget", regexRules(3, `[a-z]{1,49}x`), []string{
 			`rules[2] (r2).match.regex: regular expressions exceed the configuration's budget of 200 instructions in all: this one (100) brings the total to 300, got "[a-z]{1,49}x"`}},
 
@@ -203,6 +218,7 @@ func TestParse_hardeningAccepted(t *testing.T) {
 		rule(`"abort":{"percent":1,"grpc_status":14,"body":"` + strings.Repeat("a", 57344) + `"}`),
 		`{"seed":0,"max_active_faults":1}`,
 		regexRules(2, `[a-z]{1,49}x`),
+		regexRules(1, `^/\\x41\\x{7f}\\101\\\\p[\\w\\W]\\d(?i)k$`),
 	}
 	for _, input := range ok {
 		if _, err := Parse([]byte(input)); err != nil {
