@@ -137,6 +137,8 @@ func TestParse_hardeningErrors(t *testing.T) {
 		// gRPC local replies fit Envoy's default header limit.
 		{"grpc body too large encoded", rule(`"abort":{"percent":1,"grpc_status":14,"body":"` + strings.Repeat(`\n`, 20000) + `"}`), []string{
 			`rules[0] (p).abort.body: with grpc_status the body is sent percent-encoded as grpc-message: body and headers must total at most 57344 bytes, got 60000 bytes of grpc-message and 0 bytes of headers`}},
+		{"grpc body of tildes", rule(`"abort":{"percent":1,"grpc_status":14,"body":"` + strings.Repeat(`~`, 20000) + `"}`), []string{
+			`rules[0] (p).abort.body: with grpc_status the body is sent percent-encoded as grpc-message: body and headers must total at most 57344 bytes, got 60000 bytes of grpc-message and 0 bytes of headers`}},
 		{"grpc body and headers too large", rule(`"abort":{"percent":1,"headers":{"x-a":"` + strings.Repeat("a", 4000) + `"},"body":"` + strings.Repeat("%", 18000) + `","grpc_status":14}`), []string{
 			`rules[0] (p).abort.body: with grpc_status the body is sent percent-encoded as grpc-message: body and headers must total at most 57344 bytes, got 54000 bytes of grpc-message and 4003 bytes of headers`}},
 		{"abort headers too large", rule(`"abort":{"percent":1,"headers":{` + bigHeaders(15, 4000) + `}}`), []string{
