@@ -60,7 +60,8 @@ func statsText(m map[string]hosttest.Metric) string {
 
 // promName splits a dotted metric name into a Prometheus metric name and
 // its rule label: nedry.rule.<rule>.<stat> becomes nedry_rule_<stat> with
-// rule="<rule>", the tag Envoy's stats_tags would extract. Every other
+// nedry_rule="<rule>", the tag the shipped Envoy stats_tags extract
+// (promRuleLabel), so a dashboard works against both. Every other
 // character outside [a-zA-Z0-9_:] becomes '_'.
 func promName(name string) (metric, rule string) {
 	const prefix = "nedry.rule."
@@ -71,6 +72,10 @@ func promName(name string) (metric, rule string) {
 	}
 	return sanitizeProm(name), rule
 }
+
+// promRuleLabel is the label that carries the rule name: the tag_name of the
+// stats_tags entry in envoy/envoy.yaml and envoy/ecds/envoy.yaml.
+const promRuleLabel = "nedry_rule"
 
 func sanitizeProm(s string) string {
 	b := []byte(s)
@@ -121,7 +126,7 @@ func statsPrometheus(m map[string]hosttest.Metric) string {
 		for _, s := range ss {
 			labels := ""
 			if s.rule != "" {
-				labels = `{rule="` + escapeLabel(s.rule) + `"}`
+				labels = "{" + promRuleLabel + `="` + escapeLabel(s.rule) + `"}`
 			}
 			if s.metric.Type == hosttest.MetricHistogram {
 				var sum uint64

@@ -85,7 +85,8 @@ nedry run: a local chaos proxy
   Admin endpoints:
     /stats              the filter's metrics, "name: value" sorted by name
     /stats/prometheus   the same in Prometheus text format (nedry.rule.<name>.<stat>
-                        becomes nedry_rule_<stat>{rule="<name>"})
+                        becomes nedry_rule_<stat>{nedry_rule="<name>"}, the tag
+                        the shipped Envoy stats_tags give it)
     /ready              200 LIVE once configured
 
   Upstream failures: a refused or failed connection answers 502, a timeout

@@ -163,8 +163,8 @@ func TestRun_faults(t *testing.T) {
 		_, h, prom := get(t, client(), "GET", "http://"+n.admin+"/stats/prometheus", nil)
 		contains(t, "/stats/prometheus content type", h.Get("content-type"), "text/plain; version=0.0.4")
 		contains(t, "/stats/prometheus", prom, "# TYPE nedry_rule_aborts_injected counter\n")
-		contains(t, "/stats/prometheus", prom, `nedry_rule_aborts_injected{rule="abort"} 2`+"\n")
-		contains(t, "/stats/prometheus", prom, `nedry_rule_corruptions_injected{rule="corrupt-req"} 2`+"\n")
+		contains(t, "/stats/prometheus", prom, `nedry_rule_aborts_injected{nedry_rule="abort"} 2`+"\n")
+		contains(t, "/stats/prometheus", prom, `nedry_rule_corruptions_injected{nedry_rule="corrupt-req"} 2`+"\n")
 		status, _, body = get(t, client(), "GET", "http://"+n.admin+"/ready", nil)
 		if status != 200 || body != "LIVE\n" {
 			t.Fatalf("/ready: have %d %q, want 200 LIVE", status, body)

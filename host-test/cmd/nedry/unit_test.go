@@ -112,8 +112,8 @@ nedry_active_faults 1
 nedry_latency_count 2
 nedry_latency_sum 7
 # TYPE nedry_rule_aborts_injected counter
-nedry_rule_aborts_injected{rule="a"} 5
-nedry_rule_aborts_injected{rule="b"} 2
+nedry_rule_aborts_injected{nedry_rule="a"} 5
+nedry_rule_aborts_injected{nedry_rule="b"} 2
 `
 	if have := statsPrometheus(m); have != wantProm {
 		t.Errorf("statsPrometheus:\nhave\n%s\nwant\n%s", have, wantProm)
