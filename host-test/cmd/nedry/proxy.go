@@ -60,7 +60,9 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// names are the host's default properties (see hostProperties),
 		// which keeps this map, copied again by the host, small.
 		Properties: map[string]string{
-			"xds.route_name": p.routes.match(r.URL.Path),
+			// The raw :path, as Envoy's route table matches it (its
+			// normalize_path is false by default): /%61dmin is not /admin.
+			"xds.route_name": p.routes.match(rawPath(r)),
 			"source.address": r.RemoteAddr,
 			"request.id":     reqID,
 		},
@@ -103,10 +105,7 @@ func requestHeaders(r *http.Request) ([][2]string, string) {
 	if r.TLS != nil {
 		scheme = "https"
 	}
-	path := r.RequestURI
-	if path == "" || !strings.HasPrefix(path, "/") {
-		path = r.URL.RequestURI()
-	}
+	path := rawPath(r)
 	h := make([][2]string, 0, 5+len(r.Header))
 	h = append(h, [2]string{":authority", r.Host}, [2]string{":path", path},
 		[2]string{":method", r.Method}, [2]string{":scheme", scheme})
@@ -133,6 +132,27 @@ func requestHeaders(r *http.Request) ([][2]string, string) {
 		h = append(h, [2]string{"x-request-id", reqID})
 	}
 	return h, reqID
+}
+
+// rawPath is the :path Envoy hands the filter: the request target exactly as
+// the client sent it, percent-encoding included (Envoy decodes nothing by
+// default, and net/http's r.URL.Path is decoded). An absolute-form target
+// (RFC 9112, section 3.2.2) keeps only its path and query, as Envoy's codec
+// does; "*" (OPTIONS *) stays "*".
+func rawPath(r *http.Request) string {
+	t := r.RequestURI
+	if strings.HasPrefix(t, "/") || t == "*" {
+		return t
+	}
+	if _, rest, ok := strings.Cut(t, "://"); ok {
+		if i := strings.IndexAny(rest, "/?"); i >= 0 {
+			if rest[i] == '?' {
+				return "/" + rest[i:]
+			}
+			return rest[i:]
+		}
+	}
+	return "/"
 }
 
 // newRequestID returns a random UUID (version 4), the form Envoy generates.

@@ -116,15 +116,11 @@ func (f *forwarder) newRequest(ctx context.Context, ur *hosttest.UpstreamRequest
 			h[http.CanonicalHeaderKey(k)] = append(h[http.CanonicalHeaderKey(k)], kv[1])
 		}
 	}
-	target := *f.base
-	p, q, _ := strings.Cut(path, "?")
-	target.Path = strings.TrimSuffix(f.base.Path, "/") + p
-	target.RawPath = ""
-	target.RawQuery = q
-	req, err := http.NewRequestWithContext(ctx, method, target.String(), bytes.NewReader(ur.Body))
+	req, err := http.NewRequestWithContext(ctx, method, f.base.String(), bytes.NewReader(ur.Body))
 	if err != nil {
 		return nil, err
 	}
+	req.URL = f.target(path)
 	req.Header = h
 	req.Host = authority
 	req.ContentLength = int64(len(ur.Body))
@@ -140,6 +136,34 @@ func (f *forwarder) newRequest(ctx context.Context, ur *hosttest.UpstreamRequest
 		}
 	}
 	return req, nil
+}
+
+// target is the URL whose request line carries path byte for byte: the
+// upstream must see exactly the :path the filter left, and url.URL would
+// decode and re-escape it (a%20b becoming a%2520b). Opaque is written as it
+// is, except that a value starting with // would be taken for an authority
+// (RequestURI prefixes the scheme); such a path goes as Path plus RawPath
+// when net/http keeps RawPath verbatim, else in absolute form
+// (http://host//…, which servers must accept, RFC 9112 section 3.2.2) with
+// the path still unchanged. The --upstream URL's own path, if any, is
+// prepended as written.
+func (f *forwarder) target(path string) *url.URL {
+	p, q, hasQuery := strings.Cut(path, "?")
+	p = strings.TrimSuffix(f.base.EscapedPath(), "/") + p
+	u := &url.URL{Scheme: f.base.Scheme, Host: f.base.Host, RawQuery: q, ForceQuery: hasQuery && q == ""}
+	if !strings.HasPrefix(p, "//") {
+		u.Opaque = p
+		return u
+	}
+	if dec, err := url.PathUnescape(p); err == nil {
+		u.Path, u.RawPath = dec, p
+		if u.EscapedPath() == p {
+			return u
+		}
+		u.Path, u.RawPath = "", ""
+	}
+	u.Opaque = "//" + f.base.Host + p
+	return u
 }
 
 // failure turns a transport error into the reply the client gets: 504 for a
