@@ -49,7 +49,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			http.Error(w, "nedry: upstream: "+err.Error(), http.StatusBadGateway)
 			return
 		}
-		writeResponse(w, resp)
+		writeResponse(w, resp, r.Method == http.MethodHead)
 		return
 	}
 	req := hosttest.Request{
@@ -81,7 +81,10 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case res.Response == nil:
 		http.Error(w, "nedry: no response from the filter", http.StatusBadGateway)
 	default:
-		writeResponse(w, res.Response)
+		if res.LocalReply != nil && res.LocalReply.GRPCStatus >= 0 {
+			encodeGRPCMessage(res.Response, res.LocalReply.Body)
+		}
+		writeResponse(w, res.Response, r.Method == http.MethodHead)
 	}
 }
 
@@ -172,44 +175,6 @@ func newRequestID() string {
 	s[23] = '-'
 	hex.Encode(s[24:], b[10:])
 	return string(s[:])
-}
-
-// writeResponse writes resp to the client. The status comes from :status
-// when the filter left one (a corrupt "status" op rewrites it), else from
-// resp.Status; a status the client could not parse becomes a 502 rather
-// than a panic in net/http. Content-Length is always recomputed from the
-// body so a rewritten length can never desynchronise the connection.
-func writeResponse(w http.ResponseWriter, resp *hosttest.Response) {
-	status := resp.Status
-	out := w.Header()
-	for _, kv := range resp.Headers {
-		switch k := kv[0]; {
-		case k == ":status":
-			if n, err := strconv.Atoi(kv[1]); err == nil {
-				status = n
-			}
-		case strings.HasPrefix(k, ":"), hopByHop[k], k == "content-length":
-		default:
-			// Canonical keys, or net/http would not see content-type and
-			// would add a sniffed second one.
-			ck := http.CanonicalHeaderKey(k)
-			out[ck] = append(out[ck], kv[1])
-		}
-	}
-	if status < 200 || status > 599 {
-		clear(out)
-		http.Error(w, "nedry: invalid response status "+strconv.Itoa(status), http.StatusBadGateway)
-		return
-	}
-	if len(resp.Trailers) == 0 {
-		out["Content-Length"] = []string{strconv.Itoa(len(resp.Body))}
-	}
-	w.WriteHeader(status)
-	_, _ = w.Write(resp.Body)
-	for _, kv := range resp.Trailers {
-		k := http.TrailerPrefix + http.CanonicalHeaderKey(kv[0])
-		out[k] = append(out[k], kv[1])
-	}
 }
 
 // resetStream makes the client see a dropped stream, as after Envoy's

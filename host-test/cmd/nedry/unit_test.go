@@ -179,21 +179,34 @@ func TestWriteResponse(t *testing.T) {
 	tests := []struct {
 		name       string
 		resp       hosttest.Response
+		head       bool
 		wantStatus int
 		wantHeader http.Header
 		wantBody   string
 	}{
 		{"plain", hosttest.Response{Status: 201, Headers: [][2]string{{"x-a", "1"}, {"x-a", "2"}, {"content-length", "999"}, {"connection", "close"}}, Body: []byte("hi")},
-			201, http.Header{"X-A": {"1", "2"}, "Content-Length": {"2"}}, "hi"},
+			false, 201, http.Header{"X-A": {"1", "2"}, "Content-Length": {"2"}}, "hi"},
 		{"status header wins", hosttest.Response{Status: 200, Headers: [][2]string{{":status", "502"}}},
-			502, http.Header{"Content-Length": {"0"}}, ""},
+			false, 502, http.Header{"Content-Length": {"0"}}, ""},
 		{"invalid status", hosttest.Response{Status: 200, Headers: [][2]string{{":status", "99"}, {"x-a", "1"}}},
-			502, nil, "nedry: invalid response status 99\n"},
+			false, 502, nil, "nedry: invalid response status 99\n"},
+		{"informational status", hosttest.Response{Status: 200, Headers: [][2]string{{":status", "103"}}},
+			false, 502, nil, "nedry: invalid response status 103\n"},
+		{"204 has no content nor length", hosttest.Response{Status: 204, Headers: [][2]string{{"content-length", "2"}, {"x-a", "1"}}, Body: []byte("hi")},
+			false, 204, http.Header{"X-A": {"1"}}, ""},
+		{"status op to 204", hosttest.Response{Status: 200, Headers: [][2]string{{":status", "204"}, {"content-length", "2"}}, Body: []byte("hi")},
+			false, 204, http.Header{}, ""},
+		{"304 has no content nor length", hosttest.Response{Status: 200, Headers: [][2]string{{":status", "304"}, {"etag", `"x"`}}, Body: []byte("hi")},
+			false, 304, http.Header{"Etag": {`"x"`}}, ""},
+		{"head keeps the length", hosttest.Response{Status: 200, Headers: [][2]string{{"content-length", "1234"}}},
+			true, 200, http.Header{"Content-Length": {"1234"}}, ""},
+		{"head without length", hosttest.Response{Status: 200, Headers: [][2]string{{"content-length", "12x"}}},
+			true, 200, http.Header{}, ""},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			w := httptest.NewRecorder()
-			writeResponse(w, &tc.resp)
+			writeResponse(w, &tc.resp, tc.head)
 			if w.Code != tc.wantStatus || w.Body.String() != tc.wantBody {
 				t.Fatalf("have %d %q, want %d %q", w.Code, w.Body, tc.wantStatus, tc.wantBody)
 			}
@@ -206,6 +219,22 @@ func TestWriteResponse(t *testing.T) {
 				t.Fatalf("headers: have %v, want %v", w.Header(), tc.wantHeader)
 			}
 		})
+	}
+}
+
+func TestPercentEncode(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"", ""},
+		{"plain text: ok!", "plain text: ok!"},
+		{"100% down", "100%25 down"},
+		{"a\nb\x00c\r\t", "a%0Ab%00c%0D%09"},
+		{"tilde~ del\x7f", "tilde%7E del%7F"},
+		{"é", "%C3%A9"},
+	}
+	for _, tc := range tests {
+		if have := percentEncode(tc.in); have != tc.want {
+			t.Errorf("percentEncode(%q): have %q, want %q", tc.in, have, tc.want)
+		}
 	}
 }
 

@@ -1,0 +1,141 @@
+package main
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+
+	hosttest "github.com/nedry-chaos/nedry/host-test"
+)
+
+// writeResponse writes resp to the client, framed as RFC 9110 and 9112
+// require whatever the filter did to it. The status comes from :status when
+// the filter left one (a corrupt "status" op rewrites it), else from
+// resp.Status; a status that cannot be a final response (outside 200–599: a
+// 1xx is informational only) becomes a 502 rather than a panic in net/http.
+//
+// Framing is nedry's, never the filter's, as in Envoy, whose local replies
+// get the content-length of their body and whose connection manager drops
+// connection, transfer-encoding and the other hop-by-hop headers from every
+// response:
+//   - 204 and 304 carry no content and no Content-Length (RFC 9110, sections
+//     8.6, 15.3.5 and 15.4.5; an HTTP/2 client refuses a 204 with one);
+//   - a response to HEAD carries no content, and the Content-Length the
+//     response had (the one a GET would get), else none;
+//   - any other response gets the Content-Length of its body, or, with
+//     trailers, a chunked (HTTP/1.1) body followed by the trailers, which are
+//     declared before the header is written: net/http would otherwise
+//     compute a Content-Length for a small body and drop them.
+func writeResponse(w http.ResponseWriter, resp *hosttest.Response, head bool) {
+	status := resp.Status
+	length := ""
+	out := w.Header()
+	for _, kv := range resp.Headers {
+		switch k := kv[0]; {
+		case k == ":status":
+			if n, err := strconv.Atoi(kv[1]); err == nil {
+				status = n
+			}
+		case k == "content-length":
+			length = kv[1]
+		case strings.HasPrefix(k, ":"), hopByHop[k]:
+		default:
+			// Canonical keys, or net/http would not see content-type and
+			// would add a sniffed second one.
+			ck := http.CanonicalHeaderKey(k)
+			out[ck] = append(out[ck], kv[1])
+		}
+	}
+	if status < 200 || status > 599 {
+		clear(out)
+		http.Error(w, "nedry: invalid response status "+strconv.Itoa(status), http.StatusBadGateway)
+		return
+	}
+	switch {
+	case status == http.StatusNoContent || status == http.StatusNotModified:
+		w.WriteHeader(status)
+		return
+	case head:
+		if isDecimal(length) {
+			out["Content-Length"] = []string{length}
+		}
+		w.WriteHeader(status)
+		return
+	}
+	if len(resp.Trailers) == 0 {
+		out["Content-Length"] = []string{strconv.Itoa(len(resp.Body))}
+		w.WriteHeader(status)
+		_, _ = w.Write(resp.Body)
+		return
+	}
+	trailers := http.Header{}
+	for _, kv := range resp.Trailers {
+		if hopByHop[kv[0]] || kv[0] == "content-length" {
+			continue
+		}
+		k := http.CanonicalHeaderKey(kv[0])
+		trailers[k] = append(trailers[k], kv[1])
+	}
+	for k := range trailers {
+		out.Add("Trailer", k)
+	}
+	w.WriteHeader(status)
+	_, _ = w.Write(resp.Body)
+	// The header is written: a declared name now sets its trailer, even one
+	// that was also a header.
+	for k, vs := range trailers {
+		out[k] = vs
+	}
+}
+
+// isDecimal reports whether s is a valid Content-Length value.
+func isDecimal(s string) bool {
+	if s == "" || len(s) > 19 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// encodeGRPCMessage percent-encodes the grpc-message of a gRPC local reply
+// whose value is still the raw abort body, as Envoy's sendLocalReply does
+// (Http::Utility::PercentEncoding::encode with its default reserved set):
+// a raw body with a newline or a NUL would otherwise be a broken header line
+// on HTTP/1.1 and a dropped field on HTTP/2. A value the filter or the
+// harness changed is left alone, so nothing is encoded twice.
+func encodeGRPCMessage(resp *hosttest.Response, body []byte) {
+	for i, kv := range resp.Headers {
+		if kv[0] == "grpc-message" && kv[1] == string(body) {
+			resp.Headers[i][1] = percentEncode(kv[1])
+		}
+	}
+}
+
+// percentEncode encodes, as %XX with upper-case hex, every byte below ' ',
+// from '~' up (so all of 0x7e–0xff), and '%': the set Envoy encodes
+// grpc-message with, from the gRPC over HTTP/2 protocol's Status-Message.
+func percentEncode(s string) string {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c >= '~' || c == '%' {
+			n++
+		}
+	}
+	if n == 0 {
+		return s
+	}
+	const hex = "0123456789ABCDEF"
+	b := make([]byte, 0, len(s)+2*n)
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < ' ' || c >= '~' || c == '%' {
+			b = append(b, '%', hex[c>>4], hex[c&0xf])
+		} else {
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
