@@ -31,6 +31,12 @@ func checkFile(host *hosttest.Host, path string) (string, []string) {
 	if err != nil {
 		return "", []string{err.Error()}
 	}
+	return checkConfig(host, cfg)
+}
+
+// checkConfig validates the bytes of one configuration: the summary of a
+// valid one, or every reason it is not.
+func checkConfig(host *hosttest.Host, cfg []byte) (string, []string) {
 	if err := host.Check(cfg); err != nil {
 		return "", refusal(err)
 	}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -167,6 +168,39 @@ func TestPush(t *testing.T) {
 		vm, _ := w["vm_config"].(map[string]any)
 		if vm["runtime"] != "envoy.wasm.runtime.v8" || w["failure_policy"] != "FAIL_OPEN" {
 			t.Fatalf("vm_config %v, failure_policy %v", vm, w["failure_policy"])
+		}
+	})
+	t.Run("checks and writes one read", func(t *testing.T) {
+		// A FIFO gives each open of the config its own content: a valid one
+		// first, then a refused one. Pushing must write the bytes it checked.
+		ecds := writeFile(t, t.TempDir(), "nedry-filter.yaml", string(shipped))
+		fifo := filepath.Join(t.TempDir(), "changing.json")
+		if err := syscall.Mkfifo(fifo, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			for _, content := range []string{cfgText, `{"rules": [{"name": "p", "abort": {"percent": 101}}]}`} {
+				f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
+				if err != nil {
+					return
+				}
+				f.WriteString(content)
+				f.Close()
+			}
+		}()
+		code, _, stderr := runCmd(t, "push", "--wasm", wasm, "--config", fifo, "--ecds", ecds)
+		// Unblock the writer's second open, which a single read never makes.
+		if r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
+			<-done
+			r.Close()
+		}
+		if code != 0 {
+			t.Fatalf("exit status %d; stderr:\n%s", code, stderr)
+		}
+		if _, have, _ := ecdsConfig(t, ecds); have != cfgText {
+			t.Fatalf("pushed configuration:\n%s\nwant the checked one:\n%s", have, cfgText)
 		}
 	})
 	t.Run("refused config leaves the file alone", func(t *testing.T) {

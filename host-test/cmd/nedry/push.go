@@ -137,23 +137,26 @@ func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "nedry push: want --config FILE --ecds PATH")
 		return 2
 	}
+	// Read once: the bytes checked are the bytes written, even if the file
+	// changes meanwhile.
+	cfg, err := readConfig(*cfgPath)
+	if err != nil {
+		fmt.Fprintf(stderr, "%s: %v\n", *cfgPath, err)
+		fmt.Fprintf(stderr, "nedry push: %s not pushed; %s unchanged\n", *cfgPath, *ecdsPath)
+		return 1
+	}
 	host, err := newChecker(ctx, *wasmPath)
 	if err != nil {
 		fmt.Fprintf(stderr, "nedry push: %v\n", err)
 		return 1
 	}
-	sum, problems := checkFile(host, *cfgPath)
+	sum, problems := checkConfig(host, cfg)
 	host.Close(context.Background())
 	if problems != nil {
 		for _, p := range problems {
 			fmt.Fprintf(stderr, "%s: %s\n", *cfgPath, p)
 		}
 		fmt.Fprintf(stderr, "nedry push: %s not pushed; %s unchanged\n", *cfgPath, *ecdsPath)
-		return 1
-	}
-	cfg, err := readConfig(*cfgPath)
-	if err != nil {
-		fmt.Fprintf(stderr, "nedry push: %s: %v\n", *cfgPath, err)
 		return 1
 	}
 	if err := writeECDS(*ecdsPath, cfg, *wasmPath); err != nil {
