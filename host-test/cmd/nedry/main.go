@@ -69,11 +69,16 @@ nedry run: a local chaos proxy
   (the upstream's host:port, or "demo"), source.address (the client's
   ip:port) and request.id (its x-request-id, generated when missing).
 
-  Config watch: the config file is polled (modification time, size and
-  content hash). A changed file is pushed through the same path as an Envoy
-  ECDS push: validated in a throw-away VM, then applied to every worker. A
-  refused edit prints every error and the previous configuration keeps
-  serving; an accepted one prints its summary.
+  Config watch: the config file is read and hashed every --watch-interval,
+  so a replacement that keeps size and modification time (cp -p, rsync -t,
+  tar x) is seen too. A new content is applied once two polls in a row read
+  the same bytes: a read in the middle of a non-atomic save (empty or
+  half-written) is never applied, and an emptied file is applied (no rules)
+  only once it stays empty for that second look. An edit therefore takes
+  effect within two intervals. It is pushed through the same path as an
+  Envoy ECDS push: validated in a throw-away VM, then applied to every
+  worker. A refused edit prints every error and the previous configuration
+  keeps serving; an accepted one prints its summary.
 
   Output: one line per fact at start-up (wasm, config summary, routes,
   upstream, admin, listening address; with --demo a curl command per rule

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"os"
@@ -11,28 +10,40 @@ import (
 )
 
 // watcher polls the configuration file and pushes each new content through
-// Host.Reconfigure, the path an Envoy ECDS push takes. Polling (modification
-// time and size every interval, content hash when they change) needs no
+// Host.Reconfigure, the path an Envoy ECDS push takes. Polling needs no
 // dependency and works on every file system, editors' rename-on-save
 // included.
+//
+// A change is detected by content: every poll reads the file and hashes it
+// (SHA-256), since a replacement can keep both size and modification time
+// (cp -p, rsync -t, tar x). A configuration file is small, so the read costs
+// little next to the interval.
+//
+// A new content is applied only after a second look: when two polls in a
+// row, one interval apart, read the same bytes. A read in the middle of a
+// non-atomic save (truncate, then write) sees an empty or half-written file
+// that the next poll no longer sees, and such a read is never applied, nor
+// reported as refused. An empty file is applied too (the filter then serves
+// no rules), but only once it stayed empty for that second look. The price
+// is one more interval before an edit takes effect.
 type watcher struct {
 	path     string
 	interval time.Duration
 	host     *hosttest.Host
 	log      *logger
 
-	mod     time.Time
-	size    int64
-	hash    [sha256.Size]byte
-	readErr string
+	// applied is the hash of the content last pushed (served, or refused
+	// and reported once); pending, when seen, the content read once and
+	// waiting for its second look.
+	applied, pending [sha256.Size]byte
+	seen             bool
+	readErr          string
 }
 
 // remember records cfg as the content already applied.
 func (w *watcher) remember(cfg []byte) {
-	w.hash = sha256.Sum256(cfg)
-	if fi, err := os.Stat(w.path); err == nil {
-		w.mod, w.size = fi.ModTime(), fi.Size()
-	}
+	w.applied = sha256.Sum256(cfg)
+	w.seen = false
 }
 
 func (w *watcher) run(ctx context.Context) {
@@ -48,31 +59,28 @@ func (w *watcher) run(ctx context.Context) {
 	}
 }
 
-// poll checks the file once and pushes it when its content changed. A
-// refused push is remembered by hash too, so it is reported once, not on
-// every poll, and the previous configuration keeps serving.
+// poll reads the file once and pushes it when its content changed and the
+// previous poll read the same content. A refused push is remembered by hash
+// too, so it is reported once, not on every poll, and the previous
+// configuration keeps serving.
 func (w *watcher) poll() {
-	fi, err := os.Stat(w.path)
-	if err != nil {
-		w.reportReadError(err)
-		return
-	}
-	if fi.ModTime().Equal(w.mod) && fi.Size() == w.size && w.readErr == "" {
-		return
-	}
 	cfg, err := os.ReadFile(w.path)
 	if err != nil {
+		w.seen = false
 		w.reportReadError(err)
 		return
 	}
 	w.readErr = ""
-	w.mod, w.size = fi.ModTime(), fi.Size()
 	h := sha256.Sum256(cfg)
-	if bytes.Equal(h[:], w.hash[:]) {
-		return
+	switch {
+	case h == w.applied:
+		w.seen = false
+	case !w.seen || h != w.pending:
+		w.pending, w.seen = h, true
+	default:
+		w.applied, w.seen = h, false
+		w.push(cfg)
 	}
-	w.hash = h
-	w.push(cfg)
 }
 
 func (w *watcher) reportReadError(err error) {
