@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -178,10 +179,32 @@ func TestPush(t *testing.T) {
 		if err := syscall.Mkfifo(fifo, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		done := make(chan struct{})
+		done, stop := make(chan struct{}), make(chan struct{})
 		go func() {
 			defer close(done)
-			for _, content := range []string{cfgText, `{"rules": [{"name": "p", "abort": {"percent": 101}}]}`} {
+			for i, content := range []string{cfgText, `{"rules": [{"name": "p", "abort": {"percent": 101}}]}`} {
+				if i > 0 {
+					// Until the first reader closed the FIFO, a new writer
+					// would add to what it reads: wait for ENXIO, which a
+					// non-blocking open for writing gets with no reader.
+					for stopped := false; !stopped; {
+						select {
+						case <-stop:
+							stopped = true
+							continue
+						default:
+						}
+						f, err := os.OpenFile(fifo, os.O_WRONLY|syscall.O_NONBLOCK, 0)
+						if errors.Is(err, syscall.ENXIO) {
+							break
+						}
+						if err != nil {
+							return
+						}
+						f.Close()
+						time.Sleep(time.Millisecond)
+					}
+				}
 				f, err := os.OpenFile(fifo, os.O_WRONLY, 0)
 				if err != nil {
 					return
@@ -192,6 +215,7 @@ func TestPush(t *testing.T) {
 		}()
 		code, _, stderr := runCmd(t, "push", "--wasm", wasm, "--config", fifo, "--ecds", ecds)
 		// Unblock the writer's second open, which a single read never makes.
+		close(stop)
 		if r, err := os.OpenFile(fifo, os.O_RDONLY|syscall.O_NONBLOCK, 0); err == nil {
 			<-done
 			r.Close()

@@ -235,3 +235,6 @@ func mustURL(t testing.TB, s string) *url.URL {
 	}
 	return u
 }
+
+// regexpQuote matches s literally.
+func regexpQuote(s string) *regexp.Regexp { return regexp.MustCompile(regexp.QuoteMeta(s)) }

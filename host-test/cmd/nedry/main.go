@@ -49,7 +49,22 @@ nedry run: a local chaos proxy
     --failure-policy P     after a guest trap: closed (503 for that VM's requests,
                            Envoy's default), open (pass untouched) or reload (fresh VM)
     --upstream-timeout D   bound on one upstream exchange (default 30s)
-    --max-body BYTES       request and response body limit (default 16777216)
+    --max-body BYTES       request and response body limit (default 16777216); a
+                           larger request body answers 413, a larger upstream
+                           response body 502
+    --max-buffered BYTES   memory the bodies of all requests in flight may take
+                           (default 536870912, at least 4 × --max-body); each
+                           buffered byte counts 4 (nedry's buffer and the
+                           harness's copies); a body past it answers 503
+                           "nedry: overloaded: …" at once
+    --max-connections N    open client connections (default 1024); one more is
+                           closed at once, as past Envoy's
+                           global_downstream_max_connections, with a warning at
+                           most once per second
+    --request-timeout D    time to receive a request body once its headers
+                           arrived (default 1m; 0: none); 408 after it
+    --stream-idle-timeout D  longest pause within a request body (default 5m,
+                           Envoy's stream_idle_timeout; 0: none); 408 after it
     --watch-interval D     config file poll interval (default 500ms)
     --shutdown-timeout D   how long in-flight requests may finish on SIGINT/SIGTERM
                            (default 10s)
@@ -97,6 +112,24 @@ nedry run: a local chaos proxy
   Upstream failures: a refused or failed connection answers 502, a timeout
   504, each with a one-line body such as
   "nedry: upstream 127.0.0.1:8080 unreachable: connection refused".
+
+  As in Envoy: the filter sees the raw :path (no decoding), and the route
+  table matches it; the upstream gets exactly the :path the filter left (a
+  path starting with // that net/http cannot write as it is goes in
+  absolute form, http://host//…, the path unchanged). No user-agent is
+  added. A host header the filter left goes out as a second Host line next
+  to the one made from :authority, as Envoy's HTTP/1.1 codec writes it (an
+  HTTPS upstream speaking HTTP/2 does not get it). Responses lose
+  connection, transfer-encoding and the other hop-by-hop headers, and their
+  Content-Length is the body's, as Envoy's local replies and connection
+  manager do, so an abort's content-length or connection header has no
+  effect. 204 and 304 carry no content and no Content-Length, a response to
+  HEAD the upstream's Content-Length and no content; a status outside
+  200–599 (a 1xx cannot be final) answers 502. Trailers reach HTTP/1.1
+  (chunked) and h2c clients. A gRPC abort's grpc-message is
+  percent-encoded as Envoy encodes it (bytes below space, from ~ up, and %).
+  Request headers must arrive within 30s; an idle client connection is
+  closed after 2m.
 
 nedry check FILE...
   Validates each configuration through the filter itself (the same code that

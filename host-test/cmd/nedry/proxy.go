@@ -4,12 +4,13 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
-	"io"
-	"net"
+	"errors"
 	"net/http"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	hosttest "github.com/nedry-chaos/nedry/host-test"
 )
@@ -29,22 +30,27 @@ type proxy struct {
 	// vhost and cluster answer xds.virtual_host_name and xds.cluster_name.
 	vhost, cluster string
 	maxBody        int64
+	// budget bounds the bodies all requests buffer (--max-buffered); nil
+	// means no bound.
+	budget *budget
+	// requestTimeout bounds receiving a request body (--request-timeout),
+	// idleTimeout each wait for its next bytes (--stream-idle-timeout);
+	// zero disables either.
+	requestTimeout, idleTimeout time.Duration
 }
 
 func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	body, err := io.ReadAll(io.LimitReader(r.Body, p.maxBody+1))
-	if err != nil {
-		// The client went away mid-body; there is nobody to answer.
-		return
-	}
-	if int64(len(body)) > p.maxBody {
-		http.Error(w, "nedry: request body larger than "+strconv.FormatInt(p.maxBody, 10)+" bytes", http.StatusRequestEntityTooLarge)
+	c := &charge{b: p.budget}
+	defer c.release()
+	ctx := withCharge(r.Context(), c)
+	body, ok := p.readRequestBody(w, r, c)
+	if !ok {
 		return
 	}
 	headers, reqID := requestHeaders(r)
 	trailers := headerPairs(r.Trailer, nil)
 	if p.host == nil {
-		resp, err := p.upstream(r.Context(), &hosttest.UpstreamRequest{Headers: headers, Body: body, Trailers: trailers})
+		resp, err := p.upstream(ctx, &hosttest.UpstreamRequest{Headers: headers, Body: body, Trailers: trailers})
 		if err != nil {
 			http.Error(w, "nedry: upstream: "+err.Error(), http.StatusBadGateway)
 			return
@@ -71,7 +77,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Run resets the stream when the client goes away (or the server shuts
 	// down hard), so a paused request is dropped as Envoy does on a
 	// downstream reset, and it cancels the upstream exchange too.
-	res, err := p.host.Run(r.Context(), req)
+	res, err := p.host.Run(ctx, req)
 	if err != nil {
 		return
 	}
@@ -86,6 +92,65 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		writeResponse(w, res.Response, r.Method == http.MethodHead)
 	}
+}
+
+// readRequestBody reads the whole request body into memory charged to c,
+// under the read timeouts, or answers the client why not: 413 past
+// --max-body, 503 past --max-buffered, 408 after a timeout, as Envoy answers
+// its request_timeout and stream_idle_timeout. It reports whether the
+// request goes on.
+func (p *proxy) readRequestBody(w http.ResponseWriter, r *http.Request, c *charge) ([]byte, bool) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return nil, true
+	}
+	rc := http.NewResponseController(w)
+	var (
+		start       = time.Now()
+		idleExpired bool
+		beforeRead  func()
+	)
+	if p.requestTimeout > 0 || p.idleTimeout > 0 {
+		beforeRead = func() {
+			var d time.Time
+			if p.requestTimeout > 0 {
+				d = start.Add(p.requestTimeout)
+			}
+			if p.idleTimeout > 0 {
+				if idle := time.Now().Add(p.idleTimeout); d.IsZero() || idle.Before(d) {
+					d, idleExpired = idle, true
+				} else {
+					idleExpired = false
+				}
+			}
+			_ = rc.SetReadDeadline(d)
+		}
+	}
+	body, err := readBody(r.Body, r.ContentLength, p.maxBody, c, beforeRead)
+	if err == nil {
+		if beforeRead != nil {
+			// The body is all read: the response may take as long as the
+			// filter holds it. After an error the deadline stays, so
+			// net/http's drain of an unread body cannot wait for ever.
+			_ = rc.SetReadDeadline(time.Time{})
+		}
+		return body, true
+	}
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		// The rest of the body will not come: this connection is done.
+		w.Header().Set("Connection", "close")
+	}
+	switch {
+	case errors.Is(err, errTooLarge):
+		http.Error(w, "nedry: request body larger than --max-body "+strconv.FormatInt(p.maxBody, 10)+" bytes", http.StatusRequestEntityTooLarge)
+	case errors.Is(err, errOverloaded):
+		http.Error(w, "nedry: overloaded: buffered bodies at --max-buffered "+strconv.FormatInt(p.budget.limit, 10)+" bytes", http.StatusServiceUnavailable)
+	case errors.Is(err, os.ErrDeadlineExceeded) && idleExpired:
+		http.Error(w, "nedry: request body: no bytes for --stream-idle-timeout "+p.idleTimeout.String(), http.StatusRequestTimeout)
+	case errors.Is(err, os.ErrDeadlineExceeded):
+		http.Error(w, "nedry: request body not received within --request-timeout "+p.requestTimeout.String(), http.StatusRequestTimeout)
+	}
+	// Otherwise the client went away mid-body; there is nobody to answer.
+	return nil, false
 }
 
 // hostProperties are the properties every request of p carries, given to
@@ -189,8 +254,9 @@ func resetStream(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		panic(http.ErrAbortHandler)
 	}
-	if tc, ok := conn.(*net.TCPConn); ok {
-		_ = tc.SetLinger(0)
+	// A *net.TCPConn, or the limitListener's conn around one.
+	if lc, ok := conn.(interface{ SetLinger(int) error }); ok {
+		_ = lc.SetLinger(0)
 	}
 	_ = conn.Close()
 }

@@ -31,10 +31,11 @@ func (r *routeFlags) Set(v string) error { *r = append(*r, v); return nil }
 type runOptions struct {
 	config, listen, upstream, admin, wasm, routesFile, logLevel, failurePolicy string
 	demo                                                                       bool
-	workers                                                                    int
+	workers, maxConnections                                                    int
 	routes                                                                     routeFlags
 	upstreamTimeout, watchInterval, shutdownTimeout                            time.Duration
-	maxBody                                                                    int64
+	requestTimeout, idleTimeout                                                time.Duration
+	maxBody, maxBuffered                                                       int64
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
@@ -57,6 +58,10 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	fs.DurationVar(&o.watchInterval, "watch-interval", 500*time.Millisecond, "config file poll interval")
 	fs.DurationVar(&o.shutdownTimeout, "shutdown-timeout", 10*time.Second, "time in-flight requests get on shutdown")
 	fs.Int64Var(&o.maxBody, "max-body", 16<<20, "request and response body limit in bytes")
+	fs.Int64Var(&o.maxBuffered, "max-buffered", 512<<20, "memory the bodies of all requests in flight may take, in bytes")
+	fs.IntVar(&o.maxConnections, "max-connections", 1024, "open client connections; more are closed at once")
+	fs.DurationVar(&o.requestTimeout, "request-timeout", time.Minute, "time to receive a request body (0: none)")
+	fs.DurationVar(&o.idleTimeout, "stream-idle-timeout", 5*time.Minute, "longest wait for the next bytes of a request body (0: none)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -71,8 +76,14 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 		return nil, fmt.Errorf("--workers: must be at least 1, got %d", o.workers)
 	case o.upstreamTimeout <= 0, o.watchInterval <= 0, o.shutdownTimeout <= 0:
 		return nil, errors.New("durations must be positive")
+	case o.requestTimeout < 0, o.idleTimeout < 0:
+		return nil, errors.New("--request-timeout and --stream-idle-timeout: must not be negative")
 	case o.maxBody < 1:
 		return nil, fmt.Errorf("--max-body: must be at least 1, got %d", o.maxBody)
+	case o.maxBuffered < bodyCopies*o.maxBody:
+		return nil, fmt.Errorf("--max-buffered: must be at least %d × --max-body (%d), got %d", bodyCopies, bodyCopies*o.maxBody, o.maxBuffered)
+	case o.maxConnections < 1:
+		return nil, fmt.Errorf("--max-connections: must be at least 1, got %d", o.maxConnections)
 	}
 	return o, nil
 }
@@ -162,7 +173,8 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		routes = append(routes, r)
 	}
 
-	p := &proxy{routes: routes, vhost: "nedry", maxBody: o.maxBody}
+	p := &proxy{routes: routes, vhost: "nedry", maxBody: o.maxBody, budget: &budget{limit: o.maxBuffered},
+		requestTimeout: o.requestTimeout, idleTimeout: o.idleTimeout}
 	upstreamDesc := "demo (built-in JSON echo of method, path and headers)"
 	var fwd *forwarder
 	if o.demo {
@@ -242,7 +254,10 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	srv.Protocols = new(http.Protocols)
 	srv.Protocols.SetHTTP1(true)
 	srv.Protocols.SetUnencryptedHTTP2(true)
-	go func() { errc <- srv.Serve(ln) }()
+	overflow := everySecond(func(n int64) {
+		log.warnf("--max-connections %d reached: closed %d new connection(s)", o.maxConnections, n)
+	})
+	go func() { errc <- srv.Serve(newLimitListener(ln, o.maxConnections, overflow)) }()
 	log.infof("listening on http://%s (HTTP/1.1 and h2c)", ln.Addr())
 	if o.demo {
 		for _, c := range tryCommands(cfg, routes, ln.Addr().String(), 6) {

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	hosttest "github.com/nedry-chaos/nedry/host-test"
 )
@@ -249,12 +250,16 @@ func TestParseRunFlags(t *testing.T) {
 		{[]string{"--config", "c", "--demo", "--upstream", "http://x"}, "give exactly one of --upstream URL and --demo"},
 		{[]string{"--config", "c", "--demo", "--workers", "0"}, "--workers: must be at least 1, got 0"},
 		{[]string{"--config", "c", "--demo", "extra"}, `unexpected argument "extra"`},
+		{[]string{"--config", "c", "--demo", "--max-body", "1000", "--max-buffered", "3999"}, "--max-buffered: must be at least 4 × --max-body (4000), got 3999"},
+		{[]string{"--config", "c", "--demo", "--max-connections", "0"}, "--max-connections: must be at least 1, got 0"},
+		{[]string{"--config", "c", "--demo", "--request-timeout", "-1s"}, "--request-timeout and --stream-idle-timeout: must not be negative"},
 	}
 	for _, tc := range tests {
 		t.Run(strings.Join(tc.args, " "), func(t *testing.T) {
 			o, err := parseRunFlags(tc.args, &strings.Builder{})
 			if tc.wantErr == "" {
-				if err != nil || o.workers < 1 || o.workers > 4 || o.listen != "127.0.0.1:10000" || o.admin != "127.0.0.1:9901" {
+				if err != nil || o.workers < 1 || o.workers > 4 || o.listen != "127.0.0.1:10000" || o.admin != "127.0.0.1:9901" ||
+					o.maxBuffered != 512<<20 || o.maxConnections != 1024 || o.requestTimeout != time.Minute || o.idleTimeout != 5*time.Minute {
 					t.Fatalf("have %+v, %v", o, err)
 				}
 				return

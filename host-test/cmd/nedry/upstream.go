@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"net/url"
@@ -80,12 +79,14 @@ func (f *forwarder) roundTrip(ctx context.Context, ur *hosttest.UpstreamRequest)
 		return f.failure(err), nil
 	}
 	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, f.maxBody+1))
-	if err != nil {
+	body, err := readBody(resp.Body, resp.ContentLength, f.maxBody, chargeOf(ctx), nil)
+	switch {
+	case errors.Is(err, errTooLarge):
+		return textResponse(http.StatusBadGateway, fmt.Sprintf("nedry: upstream %s response body larger than --max-body %d bytes", f.base.Host, f.maxBody)), nil
+	case errors.Is(err, errOverloaded):
+		return textResponse(http.StatusServiceUnavailable, fmt.Sprintf("nedry: overloaded: buffered bodies at --max-buffered %d bytes", chargeOf(ctx).b.limit)), nil
+	case err != nil:
 		return f.failure(err), nil
-	}
-	if int64(len(body)) > f.maxBody {
-		return textResponse(http.StatusBadGateway, fmt.Sprintf("nedry: upstream %s response body larger than %d bytes", f.base.Host, f.maxBody)), nil
 	}
 	out := &hosttest.Response{
 		Status:   resp.StatusCode,
@@ -111,10 +112,23 @@ func (f *forwarder) newRequest(ctx context.Context, ur *hosttest.UpstreamRequest
 			path = kv[1]
 		case k == ":authority":
 			authority = kv[1]
-		case strings.HasPrefix(k, ":"), hopByHop[k], k == "content-length", k == "host":
+		case k == "host":
+			// Envoy's HTTP/1.1 codec writes :authority as Host and then
+			// every other header, so a host header the filter left goes
+			// out as a second line, for the upstream to judge (RFC 9112
+			// says refuse). net/http writes the Host it makes from
+			// :authority and skips a "Host" key, but writes a lowercase
+			// key as it is. (Its HTTP/2 transport drops the line.)
+			h["host"] = append(h["host"], kv[1])
+		case strings.HasPrefix(k, ":"), hopByHop[k], k == "content-length":
 		default:
 			h[http.CanonicalHeaderKey(k)] = append(h[http.CanonicalHeaderKey(k)], kv[1])
 		}
+	}
+	if _, ok := h["User-Agent"]; !ok {
+		// Present but empty: net/http then sends none instead of its own
+		// Go-http-client/1.1. Envoy adds no user-agent to a request.
+		h["User-Agent"] = nil
 	}
 	req, err := http.NewRequestWithContext(ctx, method, f.base.String(), bytes.NewReader(ur.Body))
 	if err != nil {
