@@ -87,9 +87,6 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	case res.Response == nil:
 		http.Error(w, "nedry: no response from the filter", http.StatusBadGateway)
 	default:
-		if res.LocalReply != nil && res.LocalReply.GRPCStatus >= 0 {
-			encodeGRPCMessage(res.Response, res.LocalReply.Body)
-		}
 		writeResponse(w, res.Response, r.Method == http.MethodHead)
 	}
 }

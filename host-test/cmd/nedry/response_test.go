@@ -85,8 +85,9 @@ func TestRun_bodylessResponses(t *testing.T) {
 }
 
 // TestRun_grpcMessage: the grpc-message of a gRPC abort is percent-encoded
-// as Envoy's sendLocalReply encodes it, so a body with a newline, a NUL or
-// a % is one valid header value on both protocols.
+// as Envoy's sendLocalReply encodes it (the harness's local reply does it),
+// so a body with a newline, a NUL or a % reaches the client as one valid
+// header value on both protocols.
 func TestRun_grpcMessage(t *testing.T) {
 	cfg := writeFile(t, t.TempDir(), "nedry.json", `{"rules": [{"name": "g", "match": {"prefix": "/grpc."},
 	  "abort": {"percent": 100, "http_status": 503, "grpc_status": 14, "body": "down\nfor 100%\u0000 ~é"}}]}`)

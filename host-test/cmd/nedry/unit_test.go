@@ -223,22 +223,6 @@ func TestWriteResponse(t *testing.T) {
 	}
 }
 
-func TestPercentEncode(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"", ""},
-		{"plain text: ok!", "plain text: ok!"},
-		{"100% down", "100%25 down"},
-		{"a\nb\x00c\r\t", "a%0Ab%00c%0D%09"},
-		{"tilde~ del\x7f", "tilde%7E del%7F"},
-		{"é", "%C3%A9"},
-	}
-	for _, tc := range tests {
-		if have := percentEncode(tc.in); have != tc.want {
-			t.Errorf("percentEncode(%q): have %q, want %q", tc.in, have, tc.want)
-		}
-	}
-}
-
 func TestParseRunFlags(t *testing.T) {
 	tests := []struct {
 		args    []string
