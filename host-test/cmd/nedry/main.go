@@ -72,8 +72,9 @@ nedry run: a local chaos proxy
   Route table: match.route_name compares against the route name Envoy's route
   table would give a request (the xds.route_name property). nedry builds it
   from --route flags and --routes files, in order; the first route whose
-  PREFIX starts the request path wins, and a request no route matches gets the
-  route "default". A routes file holds one NAME=PREFIX per line; blank lines
+  PREFIX starts the raw :path wins (nothing decoded, as Envoy matches with its
+  default normalize_path false: /%61dmin does not start with /admin), and a
+  request no route matches gets the route "default". A routes file holds one NAME=PREFIX per line; blank lines
   and lines starting with # are ignored:
 
       # routes.txt
@@ -138,10 +139,11 @@ nedry check FILE...
   --wasm FILE selects the filter.
 
 nedry push --config FILE --ecds PATH [--wasm FILE]
-  Checks FILE through the filter, then atomically replaces the ECDS file PATH
-  that a running Envoy watches (written next to it, synced, then renamed), so
-  Envoy applies the new configuration without a restart. An existing PATH
-  keeps its shape; only the plugin configuration inside it is replaced.
+  Reads FILE once, checks those bytes through the filter, then writes the
+  same bytes: it atomically replaces the ECDS file PATH that a running Envoy
+  watches (written next to it, synced, then renamed), so Envoy applies the
+  new configuration without a restart. An existing PATH keeps its shape;
+  only the plugin configuration inside it is replaced.
 `
 
 func main() {

@@ -37,7 +37,11 @@ func writeResponse(w http.ResponseWriter, resp *hosttest.Response, head bool) {
 				status = n
 			}
 		case k == "content-length":
-			length = kv[1]
+			// The first: a local reply's own, from its body, comes
+			// before any the plugin added, and wins as in Envoy.
+			if length == "" {
+				length = kv[1]
+			}
 		case strings.HasPrefix(k, ":"), hopByHop[k]:
 		default:
 			// Canonical keys, or net/http would not see content-type and

@@ -201,6 +201,8 @@ func TestWriteResponse(t *testing.T) {
 			false, 304, http.Header{"Etag": {`"x"`}}, ""},
 		{"head keeps the length", hosttest.Response{Status: 200, Headers: [][2]string{{"content-length", "1234"}}},
 			true, 200, http.Header{"Content-Length": {"1234"}}, ""},
+		{"head: a local reply's own length wins", hosttest.Response{Status: 503, Headers: [][2]string{{"content-length", "5"}, {"content-length", "999"}}},
+			true, 503, http.Header{"Content-Length": {"5"}}, ""},
 		{"head without length", hosttest.Response{Status: 200, Headers: [][2]string{{"content-length", "12x"}}},
 			true, 200, http.Header{}, ""},
 	}
