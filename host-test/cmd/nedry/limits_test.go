@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"testing/iotest"
@@ -245,7 +246,7 @@ func TestRun_maxConnections(t *testing.T) {
 	defer second.Close()
 	_ = second.SetDeadline(time.Now().Add(20 * time.Second))
 	io.WriteString(second, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
-	if b, err := io.ReadAll(second); len(b) != 0 || errors.Is(err, context.DeadlineExceeded) {
+	if b, err := io.ReadAll(second); len(b) != 0 || errors.Is(err, os.ErrDeadlineExceeded) {
 		t.Fatalf("second connection: read %q %v, want it closed unanswered", b, err)
 	}
 	n.stderr.waitFor(t, 0, regexpQuote("--max-connections 1 reached: closed 1 new connection(s)"), 10*time.Second)
