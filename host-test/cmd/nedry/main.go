@@ -129,6 +129,8 @@ nedry run: a local chaos proxy
   200–599 (a 1xx cannot be final) answers 502. Trailers reach HTTP/1.1
   (chunked) and h2c clients. A gRPC abort's grpc-message is
   percent-encoded as Envoy encodes it (bytes below space, from ~ up, and %).
+  Unlike Envoy, a request target Go's HTTP server cannot parse (an invalid
+  escape such as /a%zz) is refused before the filter sees it.
   Request headers must arrive within 30s; an idle client connection is
   closed after 2m.
 
