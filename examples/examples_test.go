@@ -28,6 +28,7 @@ var wantScenarios = []string{
 	"reset.json",
 	"header-control.json",
 	"dry-run.json",
+	"business-hours.json",
 }
 
 // exampleConfigs returns every examples/*.json with its content.

@@ -47,6 +47,11 @@ type Config struct {
 	HeaderControl HeaderControl
 	// Rules in config order; the first matching rule wins.
 	Rules []*Rule
+	// Expires is the dead man's switch: from this instant (Unix
+	// nanoseconds) nothing is injected. Zero means never. ExpiresText is
+	// the instant as written in the configuration.
+	Expires     int64
+	ExpiresText string
 
 	table *match.Table
 }
@@ -67,6 +72,8 @@ type Rule struct {
 	// Index is the rule's position in Config.Rules.
 	Index int
 	Match match.Conditions
+	// Active is the rule's time window; nil means always.
+	Active *Active
 
 	Abort   *Abort
 	Delay   *Delay
@@ -85,6 +92,7 @@ type Rule struct {
 // Abort answers the request locally instead of forwarding it.
 type Abort struct {
 	PPM        uint32
+	Ramp       *Ramp // nil: PPM throughout
 	HTTPStatus uint32
 	// GRPCStatus is the gRPC status for gRPC requests; -1 means not set, so
 	// gRPC requests get HTTPStatus like any other.
@@ -117,6 +125,7 @@ func (p Phase) String() string {
 // +Jitter], clamped at zero.
 type Delay struct {
 	PPM    uint32
+	Ramp   *Ramp // nil: PPM throughout
 	Fixed  time.Duration
 	Jitter time.Duration
 	Phase  Phase
@@ -126,13 +135,15 @@ type Delay struct {
 // headers before they go downstream.
 type Corrupt struct {
 	PPM      uint32
+	Ramp     *Ramp // nil: PPM throughout
 	Request  []HeaderOp
 	Response []HeaderOp
 }
 
 // Reset closes the stream, as a dropped connection looks to the client.
 type Reset struct {
-	PPM uint32
+	PPM  uint32
+	Ramp *Ramp // nil: PPM throughout
 }
 
 // OpKind names a header operation.
@@ -353,6 +364,10 @@ func (c *Config) Summary() string {
 	b.WriteString(c.Tick.String())
 	if c.HeaderControl.Enabled {
 		b.WriteString(", header control on")
+	}
+	if c.Expires != 0 {
+		b.WriteString(", expires ")
+		b.WriteString(c.ExpiresText)
 	}
 	return b.String()
 }

@@ -116,6 +116,10 @@ func (p *parser) config(root gjson.Result, c *Config) {
 			p.headerControl(path, v, &c.HeaderControl)
 		case "rules":
 			c.Rules = p.rules(path, v)
+		case "expires":
+			if t, ok := p.instant(path, v); ok {
+				c.Expires, c.ExpiresText = t, v.Str
+			}
 		default:
 			return false
 		}

@@ -38,6 +38,8 @@ func (p *parser) abort(path string, v gjson.Result) *Abort {
 			a.Body = []byte(s)
 		case "headers":
 			a.Headers = p.abortHeaders(path, v)
+		case "ramp":
+			a.Ramp = p.ramp(path, v)
 		default:
 			return false
 		}
@@ -156,6 +158,8 @@ func (p *parser) delay(path string, v gjson.Result) *Delay {
 			default:
 				p.fail(path, `must be "request" or "response"`, v)
 			}
+		case "ramp":
+			d.Ramp = p.ramp(path, v)
 		default:
 			return false
 		}
@@ -182,6 +186,8 @@ func (p *parser) corrupt(path string, v gjson.Result) *Corrupt {
 			c.Request = p.ops(kp, v, false)
 		case "response":
 			c.Response = p.ops(kp, v, true)
+		case "ramp":
+			c.Ramp = p.ramp(kp, v)
 		default:
 			return false
 		}
@@ -203,11 +209,15 @@ func (p *parser) reset(path string, v gjson.Result) *Reset {
 	r := &Reset{}
 	hasPercent := false
 	ok := p.object(path, v, func(key, path string, v gjson.Result) bool {
-		if key != "percent" {
+		switch key {
+		case "percent":
+			hasPercent = true
+			r.PPM, _ = p.percent(path, v)
+		case "ramp":
+			r.Ramp = p.ramp(path, v)
+		default:
 			return false
 		}
-		hasPercent = true
-		r.PPM, _ = p.percent(path, v)
 		return true
 	})
 	if ok && !hasPercent {

@@ -81,6 +81,8 @@ func (p *parser) rule(base string, i int, v gjson.Result, names map[string]int) 
 			r.Corrupt = p.corrupt(kp, v)
 		case "reset":
 			r.Reset = p.reset(kp, v)
+		case "active":
+			r.Active = p.active(kp, v)
 		default:
 			return false
 		}
@@ -99,5 +101,6 @@ func (p *parser) rule(base string, i int, v gjson.Result, names map[string]int) 
 		return nil
 	}
 	r.computeTags()
+	r.startRamps()
 	return r
 }

@@ -111,30 +111,31 @@ func (d Decision) Any() bool { return d.Faults() != 0 }
 // independently. The delay jitter comes from the low bits of the delay draw,
 // which the rate comparison does not use. Decide does not allocate.
 func Decide(rule *config.Rule, r *Rand) Decision {
+	if rule == nil {
+		return Decision{}
+	}
+	rates := rule.Rates()
+	return DecideRates(rule, &rates, r)
+}
+
+// DecideRates is Decide with the rates of the rule's faults given in parts
+// per million, in draw order (delay, abort, corrupt, reset), as a ramp sets
+// them at the moment; a fault the rule does not configure must have rate 0.
+func DecideRates(rule *config.Rule, rates *[4]uint32, r *Rand) Decision {
 	d := Decision{Rule: rule}
 	if rule == nil {
 		return d
 	}
 	x := r.Uint64()
-	if dl := rule.Delay; dl != nil && ppmOf(x) < dl.PPM {
+	if dl := rule.Delay; dl != nil && ppmOf(x) < rates[0] {
 		d.Delayed = true
 		d.Phase = dl.Phase
 		d.Delay = jitter(dl.Fixed, dl.Jitter, uint32(x))
 	}
-	var abortPPM, corruptPPM, resetPPM uint32
-	if rule.Abort != nil {
-		abortPPM = rule.Abort.PPM
-	}
-	if rule.Corrupt != nil {
-		corruptPPM = rule.Corrupt.PPM
-	}
-	if rule.Reset != nil {
-		resetPPM = rule.Reset.PPM
-	}
 	// A fault that is not configured has rate 0: its draw is still made.
-	d.Abort = r.PPM() < abortPPM
-	d.Corrupt = r.PPM() < corruptPPM
-	d.Reset = r.PPM() < resetPPM
+	d.Abort = r.PPM() < rates[1]
+	d.Corrupt = r.PPM() < rates[2]
+	d.Reset = r.PPM() < rates[3]
 	return d
 }
 

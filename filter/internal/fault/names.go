@@ -29,6 +29,9 @@ const (
 	// MetricOpsSkipped counts truncate and garble ops that left a header
 	// alone because its value is longer than MaxOpValue.
 	MetricOpsSkipped = "nedry.ops_skipped"
+	// MetricExpired is the gauge that is 1 once the configuration's expires
+	// instant passed; it is defined by the first configuration that expires.
+	MetricExpired = "nedry.expired"
 )
 
 // Per-rule counter suffixes; see RuleMetric.

@@ -25,6 +25,7 @@ type ruleStats struct {
 	rule      *config.Rule
 	tags      *[16]string // header control only; rules use Rule.Tag
 	replies   *[16][]byte
+	timedStats
 }
 
 func (s *ruleStats) inc(counter int) {

@@ -46,6 +46,12 @@ type Plugin struct {
 	errorsID       uint32
 	activeFaults   uint32
 	opsSkipped     uint32
+	// latest is the configuration accepted last, by any root: only its
+	// schedule sets the schedule gauges.
+	latest *loaded
+	// nedry.expired, defined by the first configuration that expires.
+	expiredDefined bool
+	expiredID      uint32
 }
 
 // New returns the VM's plugin state. It makes no host calls, so it may run

@@ -40,6 +40,9 @@ func (s *stream) onRequestHeaders() abi.Action {
 		}
 	}
 	if ctl.Any {
+		if s.expiredNow() {
+			return abi.ActionContinue
+		}
 		s.planControl(ctl)
 	} else {
 		rule := cfg.Match(s)
@@ -47,8 +50,15 @@ func (s *stream) onRequestHeaders() abi.Action {
 			return abi.ActionContinue
 		}
 		st := &s.l.stats[rule.Index]
+		if st.timed && s.skipTimed(st) {
+			return abi.ActionContinue
+		}
 		st.inc(counterMatched)
-		s.planRule(st, fault.Decide(rule, s.l.rnd))
+		if st.ramped {
+			s.planRule(st, fault.DecideRates(rule, &st.rates, s.l.rnd))
+		} else {
+			s.planRule(st, fault.Decide(rule, s.l.rnd))
+		}
 	}
 	return s.start()
 }

@@ -24,7 +24,8 @@ type root struct {
 	// heap, so holding and dropping one needs no map.
 	queue    fault.DelayQueue[*stream]
 	resumeFn func(s *stream) // r.resume, bound once so ticks do not allocate
-	tickOn   bool
+	// tickPeriod is the tick as last set, 0 when stopped.
+	tickPeriod time.Duration
 }
 
 func (r *root) OnVMStart(int) bool { return true }
@@ -85,7 +86,11 @@ func (r *root) OnConfigure(size int) bool {
 		// The runtime seeds this source from WASI random_get at start-up.
 		seed = rand.Uint64()
 	}
-	r.cur = &loaded{cfg: cfg, rnd: fault.NewRand(seed), stats: stats, hc: hc}
+	sched, err := newSchedule(cfg, stats)
+	if err != nil {
+		return r.reject("nedry: define schedule metrics: " + err.Error())
+	}
+	r.cur = &loaded{cfg: cfg, rnd: fault.NewRand(seed), stats: stats, hc: hc, sched: sched}
 	// Room for the streams this configuration may hold, up to a bound that
 	// keeps a generous limit from reserving memory it never uses: pausing a
 	// stream should not grow the heap on the request path.
@@ -94,6 +99,12 @@ func (r *root) OnConfigure(size int) bool {
 	if !cfg.Enabled {
 		r.plugin.stopFaults(r.id)
 	}
+	r.plugin.latest = r.cur
+	if r.plugin.expiredDefined {
+		r.plugin.recordExpired(0) // a push starts unexpired until shown otherwise
+	}
+	r.startSchedule(r.cur)
+
 	if cfg.Empty() {
 		_ = abi.Log(abi.LogLevelWarn, "nedry: configuration accepted with no rules: "+cfg.Summary())
 	} else {
@@ -120,6 +131,7 @@ type loaded struct {
 	rnd   *fault.Rand
 	stats []ruleStats // by Rule.Index
 	hc    *ruleStats  // header control, when enabled
+	sched schedule
 }
 
 // NewStream creates the context of a stream of this root.
@@ -136,8 +148,10 @@ func (r *root) NewStream(id uint32) abi.StreamContext {
 // queue already empty stops the tick; see afterDequeue.
 func (r *root) OnTick() {
 	idle := r.queue.Len() == 0
-	r.queue.PopDue(now(), r.resumeFn)
+	t := now()
+	r.queue.PopDue(t, r.resumeFn)
 	r.plugin.flushGauge()
+	r.tickSchedule(t)
 	r.afterDequeue(idle)
 }
 
@@ -166,10 +180,15 @@ func (r *root) recoverStream(s *stream) {
 func (r *root) enqueue(s *stream, due int64, tick time.Duration) {
 	r.queue.Push(s, due)
 	r.plugin.hold()
-	if !r.tickOn {
-		// From a stream callback Envoy sets the tick of the stream's root.
-		if err := abi.SetTickPeriod(tick); err == nil {
-			r.tickOn = true
+	// From a stream callback Envoy sets the tick of the stream's root.
+	r.ensureTick(tick)
+}
+
+// ensureTick makes the tick run at period or faster.
+func (r *root) ensureTick(period time.Duration) {
+	if r.tickPeriod == 0 || r.tickPeriod > period {
+		if err := abi.SetTickPeriod(period); err == nil {
+			r.tickPeriod = period
 		}
 	}
 }
@@ -191,9 +210,17 @@ func (r *root) dequeue(s *stream) {
 // another when it ends. Keeping it costs one idle tick (a VM call) once the
 // traffic stops.
 func (r *root) afterDequeue(idleTick bool) {
-	if r.queue.Len() == 0 && r.tickOn && idleTick {
-		_ = abi.SetTickPeriod(0)
-		r.tickOn = false
+	if r.queue.Len() == 0 && r.tickPeriod != 0 && idleTick {
+		// A configuration with timed parts keeps a slow tick for its
+		// schedule (see schedule.go); others stop it.
+		var slow time.Duration
+		if r.cur != nil && r.cur.sched.on {
+			slow = idleTimedTick
+		}
+		if slow != r.tickPeriod {
+			_ = abi.SetTickPeriod(slow)
+			r.tickPeriod = slow
+		}
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"time"
 
 	hosttest "github.com/nedry-chaos/nedry/host-test"
 )
@@ -40,7 +41,7 @@ func checkConfig(host *hosttest.Host, cfg []byte) (string, []string) {
 	if err := host.Check(cfg); err != nil {
 		return "", refusal(err)
 	}
-	return summary(cfg), nil
+	return summary(cfg) + expiryNote(cfg, time.Now()), nil
 }
 
 func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int {

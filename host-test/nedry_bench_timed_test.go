@@ -1,0 +1,90 @@
+package hosttest_test
+
+import (
+	"os"
+	"slices"
+	"testing"
+	"time"
+
+	hosttest "github.com/nedry-chaos/nedry/host-test"
+)
+
+// BenchmarkTimed checks that windows, ramps and expires cost nothing to the
+// traffic they do not concern: a request that matches no rule, or a rule
+// without any of them, against the same configuration with a window and a
+// ramp on another rule and an expires. Each iteration runs the request on
+// every host in turn, timed separately, so the ratios share machine state:
+//   - x-plain: with timed rules elsewhere / the same module without them;
+//   - x-prev: with timed rules elsewhere / NEDRY_BASE_WASM (a module built
+//     from an earlier commit) without them, when that variable names one.
+func BenchmarkTimed(b *testing.B) {
+	const plain = `{"seed": 42, "rules": [
+	  {"name": "pass", "match": {"prefix": "/pass/"}, "abort": {"percent": 0}},
+	  {"name": "other", "match": {"prefix": "/other-rule/"}, "abort": {"percent": 10}}]}`
+	const timed = `{"seed": 42, "expires": "2030-01-01T00:00:00Z", "rules": [
+	  {"name": "pass", "match": {"prefix": "/pass/"}, "abort": {"percent": 0}},
+	  {"name": "other", "match": {"prefix": "/other-rule/"}, "active": {"days": ["mon","tue","wed","thu","fri"], "hours": "09:00-17:00"},
+	   "abort": {"percent": 10, "ramp": {"to": 40, "over": "1h", "steps": 8}}}]}`
+	var base []byte
+	if p := os.Getenv("NEDRY_BASE_WASM"); p != "" {
+		var err error
+		if base, err = hosttest.LoadFile(p); err != nil {
+			b.Fatal(err)
+		}
+	}
+	// A Friday at 10:00 UTC: the window is open and no change is near.
+	opts := hosttest.Options{Start: time.Date(2026, 6, 5, 10, 0, 0, 0, time.UTC)}
+	for _, path := range []string{"/none/x", "/pass/x"} {
+		b.Run(path[1:5], func(b *testing.B) {
+			hosts := []*hosttest.Host{
+				benchHost(b, benchNedryWasm(b), plain, opts),
+				benchHost(b, benchNedryWasm(b), timed, opts),
+			}
+			if base != nil {
+				hosts = append(hosts, benchHost(b, base, plain, opts))
+			}
+			req := benchRequest(path)
+			for _, h := range hosts {
+				if msg := benchWantStatus(200, true)(h.Do(req)); msg != "" {
+					b.Fatal(msg)
+				}
+			}
+			// Ratios per round of 100 iterations, and their median, so one
+			// slow stretch on a shared machine does not decide.
+			const round = 100
+			var xPlain, xPrev []float64
+			var total benchClock
+			clocks := make([]benchClock, len(hosts))
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				for j := range hosts {
+					k := (i + j) % len(hosts) // rotate who goes first
+					t0 := time.Now()
+					hosts[k].Do(req)
+					clocks[k].add(time.Since(t0))
+				}
+				if (i+1)%round == 0 || i == b.N-1 {
+					xPlain = append(xPlain, clocks[1].nsPer()/clocks[0].nsPer())
+					if base != nil {
+						xPrev = append(xPrev, clocks[1].nsPer()/clocks[2].nsPer())
+					}
+					total.total += clocks[1].total
+					total.n += clocks[1].n
+					clear(clocks)
+				}
+			}
+			b.StopTimer()
+			b.ReportMetric(total.nsPer(), "ns/req")
+			b.ReportMetric(median(xPlain), "x-plain")
+			if base != nil {
+				b.ReportMetric(median(xPrev), "x-prev")
+			}
+		})
+	}
+}
+
+func median(xs []float64) float64 {
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
