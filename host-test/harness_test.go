@@ -3,10 +3,12 @@ package hosttest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 )
 
 // guest loads build/guests/<name>.wasm; a missing file fails and names the
@@ -324,5 +326,37 @@ func TestLogging(t *testing.T) {
 				t.Fatalf("log level %s, level 6 status %s", hv(r, "x-log-level"), hv(r, "x-log-6"))
 			}
 		})
+	}
+}
+
+// proxy_set_property stores into the stream's filter state under "wasm."
+// and the path as given (NULs included, as Envoy's setProperty keeps it),
+// a later proxy_get_property finds it, the Result shows it, and a root
+// context (no stream info in Envoy) gets NotFound.
+func TestSetProperty(t *testing.T) {
+	h := newHost(t, "properties", Options{})
+	r := h.Do(Request{Headers: [][2]string{{":path", "/"},
+		{"x-set-props", "nedry=payments; abort,other=2,nedry=payments; delay"}, {"x-props", "nedry,other,wasm.nedry"}}})
+	mustNoTrap(t, r)
+	for k, v := range map[string]string{"x-set-nedry": "0", "x-set-other": "0",
+		"x-prop-nedry": "payments; delay", "x-prop-other": "2", "x-prop-wasm.nedry": "!1"} {
+		if got := hv(r, k); got != v {
+			t.Errorf("%s: have %q, want %q", k, got, v)
+		}
+	}
+	want := map[string]string{"wasm.nedry": "payments; delay", "wasm.other": "2"}
+	if fmt.Sprint(r.FilterState) != fmt.Sprint(want) {
+		t.Fatalf("FilterState %v, want %v", r.FilterState, want)
+	}
+	if r2 := h.Do(Request{Headers: [][2]string{{":path", "/"}}}); r2.FilterState != nil {
+		t.Fatalf("a stream that set nothing has filter state %v", r2.FilterState)
+	}
+	h.Advance(10 * time.Millisecond)
+	found := false
+	for _, l := range h.Logs() {
+		found = found || l.Message == "root set_property=1"
+	}
+	if !found {
+		t.Fatalf("root context: want NotFound (1) logged, logs %v", h.Logs())
 	}
 }

@@ -259,6 +259,10 @@ type Result struct {
 	Trap error
 	// Callbacks lists the proxy_on_* calls made for this stream, in order.
 	Callbacks []string
+	// FilterState is what the guest stored with proxy_set_property, by
+	// Envoy's filter state name ("wasm.<path>"), as an access log sees it at
+	// the end of the stream; nil when nothing was set.
+	FilterState map[string]string
 }
 
 // Header returns the first value of the named response header as the client

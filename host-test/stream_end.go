@@ -81,6 +81,7 @@ func (s *Stream) end() {
 		// is dropped below, so the list is handed over rather than copied;
 		// the capacity cap keeps a caller's append off the shared array.
 		s.res.Callbacks = s.c.Callbacks[:len(s.c.Callbacks):len(s.c.Callbacks)]
+		s.res.FilterState = s.c.FilterState
 		delete(s.w.streams, s.c.ID)
 		if s.w.vm.Failed == nil {
 			s.h.finishRetired(s.w)

@@ -185,6 +185,14 @@ func GetPropertyPathTransient(path string) (string, error) {
 	return v, err
 }
 
+// SetProperty stores value under path in the current stream's filter state
+// (proxy_set_property). Envoy names it "wasm." followed by path as given, so
+// an access log reads it as %FILTER_STATE(wasm.<path>:PLAIN)%; the host
+// copies both strings.
+func SetProperty(path, value string) error {
+	return Status(proxySetProperty(stringData(path), uint32(len(path)), stringData(value), uint32(len(value)))).Err()
+}
+
 // SendLocalResponse answers the current stream from the proxy
 // (proxy_send_local_response). headers is serialized with AppendPairs.
 // grpcStatus in 0..16 makes Envoy answer a gRPC request with HTTP 200 and

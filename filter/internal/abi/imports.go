@@ -38,6 +38,9 @@ func proxySetHeaderMapPairs(mapType uint32, pairs *byte, size uint32) uint32
 //go:wasmimport env proxy_get_property
 func proxyGetProperty(path *byte, pathSize uint32, ptr, size *uint32) uint32
 
+//go:wasmimport env proxy_set_property
+func proxySetProperty(path *byte, pathSize uint32, value *byte, valueSize uint32) uint32
+
 //go:wasmimport env proxy_send_local_response
 func proxySendLocalResponse(status uint32, details *byte, detailsSize uint32, body *byte, bodySize uint32, headers *byte, headersSize uint32, grpcStatus int32) uint32
 

@@ -24,6 +24,7 @@ func proxyRemoveHeaderMapValue(uint32, *byte, uint32) uint32  { return notInGues
 func proxyGetHeaderMapPairs(uint32, *uint32, *uint32) uint32  { return notInGuest() }
 func proxySetHeaderMapPairs(uint32, *byte, uint32) uint32     { return notInGuest() }
 func proxyGetProperty(*byte, uint32, *uint32, *uint32) uint32 { return notInGuest() }
+func proxySetProperty(*byte, uint32, *byte, uint32) uint32    { return notInGuest() }
 func proxySendLocalResponse(uint32, *byte, uint32, *byte, uint32, *byte, uint32, int32) uint32 {
 	return notInGuest()
 }

@@ -17,6 +17,7 @@ const responseDetails = "nedry_fault_abort"
 func (s *stream) start() abi.Action {
 	p := &s.plan
 	if p.faults == 0 {
+		s.noteState()
 		return abi.ActionContinue
 	}
 	if p.faults&config.FaultDelay != 0 && p.delay <= 0 {
@@ -25,8 +26,10 @@ func (s *stream) start() abi.Action {
 	}
 	if s.cfg.DryRun {
 		s.dryRun()
+		s.noteState()
 		return abi.ActionContinue
 	}
+	s.noteState()
 	if p.faults&config.FaultDelay != 0 {
 		if p.phase == config.PhaseResponse {
 			s.holdResponse = true
@@ -45,6 +48,7 @@ func (s *stream) hold() bool {
 		p.faults &^= config.FaultDelay
 		p.stats.inc(counterOverflow)
 		s.logFault("overflow")
+		s.noteState()
 		return false
 	}
 	p.stats.inc(counterDelays)

@@ -25,6 +25,8 @@ type ruleStats struct {
 	rule      *config.Rule
 	tags      *[16]string // header control only; rules use Rule.Tag
 	replies   *[16][]byte
+	// Filter state values other than tags; see filterstate.go.
+	stateControl, stateInactive string
 	timedStats
 }
 
@@ -58,6 +60,7 @@ const headerControlName = "header_control"
 
 func newHeaderControlStats() (*ruleStats, error) {
 	s := &ruleStats{logPrefix: "nedry: " + headerControlName + ": ", tags: new([16]string)}
+	s.setStateValues(headerControlName)
 	for f := config.FaultSet(1); f < 16; f++ {
 		s.tags[f] = config.BuildTag(headerControlName, f)
 	}
@@ -66,5 +69,6 @@ func newHeaderControlStats() (*ruleStats, error) {
 
 func newRuleStats(r *config.Rule) (ruleStats, error) {
 	s := ruleStats{rule: r, logPrefix: "nedry: rule " + r.Name + ": "}
+	s.setStateValues(r.Name)
 	return s, defineStats(&s, fault.RuleMetric(r.Name, ""))
 }

@@ -70,6 +70,7 @@ func (r *root) letGo(s *stream) {
 func (s *stream) letGo() {
 	s.plan.faults = 0
 	s.holdResponse = false
+	s.noteApplied()
 	if s.phase == config.PhaseResponse {
 		s.applyResponse()
 		_ = abi.ContinueStream(abi.StreamTypeHTTPResponse)

@@ -127,6 +127,7 @@ func (s *stream) skipTimed(st *ruleStats) bool {
 	}
 	if st.inactive {
 		st.inc(counterMatched)
+		s.noteInactive(st)
 		return true
 	}
 	return false

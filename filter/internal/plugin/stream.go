@@ -31,6 +31,7 @@ type stream struct {
 
 	plan    plan
 	applied config.FaultSet // faults actually injected, for the tag
+	state   string          // filter state value last set (filterstate.go)
 
 	fault.Slot        // place in root.queue while a delay holds the stream
 	localReply   bool // Nedry answered; response callbacks see its reply
@@ -108,7 +109,7 @@ func (s *stream) reset() {
 		p.abortStatus, p.grpcStatus, p.body, p.headers = 0, 0, nil, nil
 		p.reqOps, p.respOps = nil, nil
 	}
-	s.applied = 0
+	s.applied, s.state = 0, ""
 	s.Slot = fault.Slot{}
 	s.localReply, s.holdResponse = false, false
 	s.phase, s.panicAt, s.stopsAt = 0, 0, 0
@@ -138,6 +139,7 @@ func (s *stream) OnResponseHeaders(int, bool) abi.Action {
 	if s.stopped() {
 		// The kill switch came while the stream was upstream.
 		s.plan.faults, s.holdResponse = 0, false
+		s.noteApplied()
 	}
 	if s.holdResponse {
 		s.holdResponse = false

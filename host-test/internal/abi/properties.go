@@ -22,6 +22,14 @@ func (vm *VM) property(c *Context, path string) (string, bool) {
 		if v, ok := c.Props[path]; ok {
 			return v, true
 		}
+		// Envoy's attribute lookup ends with the stream's filter state
+		// under the wasm. prefix (only looked at once a guest set one, so
+		// the common lookup allocates nothing).
+		if c.FilterState != nil {
+			if v, ok := c.FilterState[FilterStatePrefix+path]; ok {
+				return v, true
+			}
+		}
 		if req := c.Maps[MapRequestHeaders]; req != nil {
 			switch path {
 			case "request.path":
@@ -95,27 +103,37 @@ func dottedPath(dst, p []byte) []byte {
 	return dst
 }
 
-// ProxySetProperty is proxy_set_property: stored on the stream so a later
-// proxy_get_property of the same path sees it (Envoy's filter state).
+// FilterStatePrefix starts the filter state name of every value a guest
+// sets with proxy_set_property (Envoy's CelStateKeyPrefix in
+// source/extensions/common/wasm/context.cc).
+const FilterStatePrefix = "wasm."
+
+// ProxySetProperty is proxy_set_property(path_data, path_size, value_data,
+// value_size): Envoy's Context::setProperty stores the value in the
+// stream's filter state under "wasm." followed by the path exactly as given
+// (not split at NULs, unlike proxy_get_property), where access logs read it
+// as %FILTER_STATE(wasm.<path>:PLAIN)% and a later proxy_get_property of the
+// path finds it. Without a stream (a root context) Envoy has no stream info
+// and answers NotFound.
+// https://github.com/proxy-wasm/spec/tree/main/abi-versions/v0.2.1#proxy_set_property
 func (vm *VM) ProxySetProperty(kp, ks, vp, vs uint32) Status {
 	const call = "proxy_set_property"
 	k, ok := vm.read(call, kp, ks)
 	if !ok {
 		return StatusInvalidMemoryAccess
 	}
-	key := strings.TrimRight(strings.ReplaceAll(string(k), "\x00", "."), ".")
 	v, ok := vm.read(call, vp, vs)
 	if !ok {
 		return StatusInvalidMemoryAccess
 	}
 	c := vm.active()
 	if c == nil || c.IsRoot() {
-		return StatusBadArgument
+		return StatusNotFound
 	}
-	if c.Props == nil {
-		c.Props = map[string]string{}
+	if c.FilterState == nil {
+		c.FilterState = map[string]string{}
 	}
-	c.Props[key] = string(v)
+	c.FilterState[FilterStatePrefix+string(k)] = string(v)
 	return StatusOK
 }
 

@@ -94,15 +94,18 @@ type Context struct {
 	DoneCalled   bool // the guest called proxy_done while retiring
 
 	// Stream context state, driven by the host.
-	Phase     Phase
-	Paused    bool
-	Maps      [4]*HeaderMap // by MapType
-	Bodies    [2][]byte     // by BufferType (request, response)
-	Props     map[string]string
-	Continue  bool        // proxy_continue_* requested during the last VM call
-	Close     bool        // proxy_close_stream requested
-	Reply     *LocalReply // proxy_send_local_response requested
-	Callbacks []string
+	Phase  Phase
+	Paused bool
+	Maps   [4]*HeaderMap // by MapType
+	Bodies [2][]byte     // by BufferType (request, response)
+	Props  map[string]string
+	// FilterState holds what proxy_set_property stored, by Envoy's filter
+	// state name ("wasm." + the path as the guest gave it).
+	FilterState map[string]string
+	Continue    bool        // proxy_continue_* requested during the last VM call
+	Close       bool        // proxy_close_stream requested
+	Reply       *LocalReply // proxy_send_local_response requested
+	Callbacks   []string
 
 	configuring  bool // PluginConfiguration buffer visible (proxy_on_configure)
 	awaitingDone bool // retiring root whose proxy_on_done answered false

@@ -40,6 +40,9 @@ func ProxySetBufferBytes(bt, start, length, p, s uint32) uint32
 //go:wasmimport env proxy_get_property
 func ProxyGetProperty(pp, ps uint32, rp, rs *uint32) uint32
 
+//go:wasmimport env proxy_set_property
+func ProxySetProperty(kp, ks, vp, vs uint32) uint32
+
 //go:wasmimport env proxy_define_metric
 func ProxyDefineMetric(t, np, ns uint32, id *uint32) uint32
 
