@@ -55,5 +55,18 @@ func TestFilterState(t *testing.T) {
 	want(s.Result(), "hold; control")
 	held.Reset()
 	want(held.Result(), "hold; delay")
+	// The kill switch lets a held stream go: it was delayed, its abort
+	// never came.
+	h2 := newNedry(t, `{"rules": [{"name": "d", "delay": {"percent": 100, "fixed": "1h"}, "abort": {"percent": 100}}]}`, hosttest.Options{})
+	s = h2.Start(get("GET", "/"))
+	if err := h2.Reconfigure([]byte(`{"enabled": false}`)); err != nil {
+		t.Fatal(err)
+	}
+	h2.Advance(time.Second)
+	if !s.Done() || s.Result().LocalReply != nil {
+		t.Fatalf("released stream: done %v, local reply %v", s.Done(), s.Result().LocalReply)
+	}
+	want(s.Result(), "d; delay")
 	noTrap(t, h)
+	noTrap(t, h2)
 }

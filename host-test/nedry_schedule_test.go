@@ -209,3 +209,25 @@ func TestSchedule_noCallsForOtherTraffic(t *testing.T) {
 		t.Errorf("/b: %d host calls with a plain rule, %d with its window and ramp (no change near)", p, tm)
 	}
 }
+
+// At expiry the streams the configuration's delays hold are let go within
+// one tick, without the abort they were delayed for.
+func TestSchedule_expiryReleasesHeld(t *testing.T) {
+	h := newNedry(t, `{"tick": "5ms", "expires": "2026-12-24T18:00:00Z", "rules": [{"name": "d",
+	  "delay": {"percent": 100, "fixed": "1h"}, "abort": {"percent": 100}}]}`,
+		hosttest.Options{Start: at(t, "2026-12-24T17:59:59.5Z")})
+	s := h.Start(get("GET", "/"))
+	h.Advance(at(t, "2026-12-24T17:59:59.999Z").Sub(h.Now()))
+	if s.Done() {
+		t.Fatal("released before expiry")
+	}
+	h.Advance(at(t, "2026-12-24T18:00:00.005Z").Sub(h.Now()))
+	if !s.Done() {
+		t.Fatal("still held one tick after expiry")
+	}
+	if r := s.Result(); r.LocalReply != nil || r.Upstream == nil || r.Held != 500*time.Millisecond {
+		t.Fatalf("released stream: local reply %v, upstream reached %v, held %v", r.LocalReply, r.Upstream != nil, r.Held)
+	}
+	settled(t, h)
+	noTrap(t, h)
+}

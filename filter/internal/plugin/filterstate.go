@@ -19,7 +19,11 @@ func (s *stream) noteState() { s.setState(s.plan.stats.stateValue(injected(s.pla
 
 // noteApplied sets the filter state to the faults injected so far, for a
 // stream whose remaining plan was dropped.
-func (s *stream) noteApplied() { s.setState(s.plan.stats.stateValue(s.applied)) }
+func (s *stream) noteApplied() {
+	if s.plan.stats != nil { // no plan, no rule matched: nothing to say
+		s.setState(s.plan.stats.stateValue(s.applied))
+	}
+}
 
 func (s *stream) setState(v string) {
 	if v == s.state {

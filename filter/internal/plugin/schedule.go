@@ -106,7 +106,7 @@ func (r *root) startSchedule(l *loaded) {
 		wall = time.Now().UnixNano()
 	}
 	l.sched.start = wall
-	r.refreshAt(l, now(), wall)
+	r.refreshAt(l, now(), wall, r.id)
 	r.ensureTick(idleTimedTick)
 }
 
@@ -119,7 +119,7 @@ func (s *stream) skipTimed(st *ruleStats) bool {
 	l := s.l
 	if l.sched.changeAt != 0 {
 		if t := now(); t >= l.sched.changeAt {
-			s.root.refresh(l, t)
+			s.root.refresh(l, t, s.id)
 		}
 	}
 	if l.sched.expired {
@@ -142,7 +142,7 @@ func (s *stream) expiredNow() bool {
 	}
 	if l.sched.changeAt != 0 {
 		if t := now(); t >= l.sched.changeAt {
-			s.root.refresh(l, t)
+			s.root.refresh(l, t, s.id)
 		}
 	}
 	return l.sched.expired
@@ -153,23 +153,25 @@ func (s *stream) expiredNow() bool {
 func (r *root) tickSchedule(mono int64) {
 	// A root a newer push superseded no longer serves new streams: the
 	// gauges are the newer configuration's to set.
-	if l := r.cur; l != nil && l.sched.on && r.plugin.latest == l && mono >= l.sched.refreshAt {
-		r.refresh(l, mono)
+	if l := r.cur; l != nil && l.sched.on && r.plugin.latest == l &&
+		(mono >= l.sched.refreshAt || l.sched.changeAt != 0 && mono >= l.sched.changeAt) {
+		r.refresh(l, mono, r.id)
 	}
 }
 
-// refresh reads the wall clock and re-evaluates l's schedule.
-func (r *root) refresh(l *loaded, mono int64) {
+// refresh reads the wall clock and re-evaluates l's schedule. caller is the
+// context of the running callback (see Plugin.releaseHeld).
+func (r *root) refresh(l *loaded, mono int64, caller uint32) {
 	wall, err := abi.CurrentTime()
 	if err != nil {
 		_ = abi.IncrementMetric(r.plugin.errorsID, 1)
 		l.sched.refreshAt, l.sched.changeAt = mono+int64(refreshEvery), 0
 		return
 	}
-	r.refreshAt(l, mono, wall)
+	r.refreshAt(l, mono, wall, caller)
 }
 
-func (r *root) refreshAt(l *loaded, mono, wall int64) {
+func (r *root) refreshAt(l *loaded, mono, wall int64, caller uint32) {
 	sc := &l.sched
 	cfg := l.cfg
 	sc.refreshAt = mono + int64(refreshEvery)
@@ -186,6 +188,9 @@ func (r *root) refreshAt(l *loaded, mono, wall int64) {
 				r.plugin.recordExpired(1)
 				_ = abi.Log(abi.LogLevelWarn, "nedry: configuration expired at "+
 					cfg.ExpiresText+": nothing is injected until a new configuration is pushed")
+				// As with the kill switch, faults end at the instant, not
+				// when the delays drawn before it run out.
+				r.plugin.releaseHeld(caller, func(s *stream) bool { return s.l == l })
 			}
 		} else {
 			consider(exp)
