@@ -88,12 +88,13 @@ func New(ctx context.Context, wasm []byte, opts Options) (*Host, error) {
 		pluginConfig: append([]byte(nil), opts.PluginConfig...)}
 	h.now.Store(opts.Start.UnixNano())
 	h.env = &abi.Env{
-		Now:      h.clock,
-		Random:   newRandom(opts.Seed),
-		LogLevel: opts.LogLevel,
-		Log:      h.onLog,
-		Metrics:  h.metrics,
-		Strict:   !opts.Lenient,
+		Now:        h.clock,
+		Random:     newRandom(opts.Seed),
+		LogLevel:   opts.LogLevel,
+		Log:        h.onLog,
+		Metrics:    h.metrics,
+		SharedData: abi.NewSharedData(),
+		Strict:     !opts.Lenient,
 		Properties: abi.PropertyDefaults{PluginName: opts.PluginName, RootID: opts.RootID,
 			VMID: opts.VMID, NodeID: opts.NodeID, Values: opts.Properties},
 		CallObserver: opts.CallObserver,

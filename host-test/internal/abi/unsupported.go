@@ -6,8 +6,8 @@ import (
 	"github.com/tetratelabs/wazero/api"
 )
 
-// Hostcalls Envoy provides but this harness does not emulate (shared data
-// and queues, HTTP and gRPC callouts, foreign functions, the 0.1.0
+// Hostcalls Envoy provides but this harness does not emulate (shared
+// queues, HTTP and gRPC callouts, foreign functions, the 0.1.0
 // proxy_get_configuration, proxy_get_status). They exist so that a module
 // importing them links, as it would in Envoy; calling one fails loudly in
 // strict mode instead of pretending to work, and answers Unimplemented in
@@ -21,8 +21,6 @@ func unsupported(name string, params int) hostFunc {
 }
 
 var unsupportedFuncs = []hostFunc{
-	unsupported("proxy_get_shared_data", 5),
-	unsupported("proxy_set_shared_data", 5),
 	unsupported("proxy_register_shared_queue", 3),
 	unsupported("proxy_resolve_shared_queue", 5),
 	unsupported("proxy_dequeue_shared_queue", 3),

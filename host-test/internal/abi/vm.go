@@ -27,6 +27,9 @@ type Env struct {
 	Log func(LogEntry)
 	// Metrics is the stats store shared by all VMs, as Envoy's.
 	Metrics *Metrics
+	// SharedData is the key-value store shared by all VMs of a vm_id
+	// (Properties.VMID), as cpp-host's.
+	SharedData *SharedData
 	// Strict makes ABI misuse trap the VM with the call and the state instead
 	// of answering an error status.
 	Strict bool

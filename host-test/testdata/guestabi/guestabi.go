@@ -40,6 +40,12 @@ func ProxySetBufferBytes(bt, start, length, p, s uint32) uint32
 //go:wasmimport env proxy_get_property
 func ProxyGetProperty(pp, ps uint32, rp, rs *uint32) uint32
 
+//go:wasmimport env proxy_get_shared_data
+func ProxyGetSharedData(kp, ks uint32, vp, vs, cas *uint32) uint32
+
+//go:wasmimport env proxy_set_shared_data
+func ProxySetSharedData(kp, ks, vp, vs, cas uint32) uint32
+
 //go:wasmimport env proxy_set_property
 func ProxySetProperty(kp, ks, vp, vs uint32) uint32
 
