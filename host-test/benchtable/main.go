@@ -142,6 +142,11 @@ var targets = []target{
 	{"BenchmarkTail/nedry", "p99.9-µs", 0, "p99.9 per host step", contextOnly},
 	{"BenchmarkTail/nedry", "max-µs", 0, "max per host step", contextOnly},
 	{"BenchmarkProxy", "ratio", 0.85, "nedry run throughput >= 0.85x plain proxy", atLeast},
+	// Windows, ramps and expires on other rules cost untouched traffic
+	// nothing (x-prev: against NEDRY_BASE_WASM, when given).
+	{"BenchmarkTimed/none", "x-plain", 1.05, "no match, timed rules elsewhere <= 1.05x", atMost},
+	{"BenchmarkTimed/pass", "x-plain", 1.05, "untimed match, timed elsewhere <= 1.05x", atMost},
+	{"BenchmarkTimed/none", "x-prev", 0, "the same vs NEDRY_BASE_WASM", contextOnly},
 }
 
 // columns are the metrics shown for every benchmark that has them; the
