@@ -37,6 +37,10 @@ type Host struct {
 
 	now     atomic.Int64 // virtual clock, unix nanoseconds
 	clockMu sync.Mutex   // serializes Advance
+	// answers are slow upstreams' responses waiting for the virtual clock
+	// (Request.UpstreamLatency).
+	answersMu sync.Mutex
+	answers   []pendingAnswer
 
 	pushMu       sync.Mutex
 	pluginConfig []byte
@@ -404,7 +408,9 @@ func (h *Host) Do(req Request) Result {
 	deadline := h.clock().Add(time.Hour)
 	for !s.Done() {
 		_, root, at := h.nextTick(deadline)
-		if root == nil {
+		if i, due := h.nextAnswer(deadline); i >= 0 && (root == nil || due.Before(at)) {
+			root, at = nil, due
+		} else if root == nil {
 			break
 		}
 		if d := at.Sub(h.clock()); d > 0 {

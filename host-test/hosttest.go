@@ -191,6 +191,12 @@ type Request struct {
 	Response *Response
 	// ResetAt makes the client reset the stream at that point.
 	ResetAt ResetPoint
+	// UpstreamLatency is how long the upstream takes to answer: the
+	// response headers reach the filter that much clock time after the
+	// request reached the upstream (virtual time, moved by Advance and Do,
+	// ticks firing meanwhile; real time in RealTime mode). A scripted slow
+	// upstream, for what measures latency.
+	UpstreamLatency time.Duration
 }
 
 // UpstreamRequest is the request as it reached the upstream.

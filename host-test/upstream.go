@@ -3,6 +3,7 @@ package hosttest
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/nedry-chaos/nedry/host-test/internal/abi"
 )
@@ -61,6 +62,18 @@ func (s *Stream) callUpstream() {
 		resp = &Response{Status: 503, Headers: [][2]string{{"content-type", "text/plain"}},
 			Body: []byte("upstream connect error or disconnect/reset before headers")}
 	}
+	if d := s.req.UpstreamLatency; d > 0 {
+		if !s.h.opts.RealTime {
+			s.h.awaitUpstream(s, resp, s.h.clock().Add(d))
+			return
+		}
+		time.Sleep(d) // on the exchange's own goroutine (see flush)
+	}
+	s.answer(resp)
+}
+
+// answer hands the upstream's response to the stream.
+func (s *Stream) answer(resp *Response) {
 	s.w.mu.Lock()
 	defer s.w.mu.Unlock()
 	if s.isDone {
@@ -69,6 +82,47 @@ func (s *Stream) callUpstream() {
 	s.upstream = resp
 	s.stage = stageResponseHeaders
 	s.drive()
+}
+
+// pendingAnswer is a slow upstream's response due at a clock time.
+type pendingAnswer struct {
+	s    *Stream
+	resp *Response
+	at   time.Time
+}
+
+// awaitUpstream keeps resp until the virtual clock reaches at.
+func (h *Host) awaitUpstream(s *Stream, resp *Response, at time.Time) {
+	h.answersMu.Lock()
+	h.answers = append(h.answers, pendingAnswer{s, resp, at})
+	h.answersMu.Unlock()
+}
+
+// nextAnswer returns the index of the earliest pending answer due at or
+// before limit, or -1.
+func (h *Host) nextAnswer(limit time.Time) (int, time.Time) {
+	h.answersMu.Lock()
+	defer h.answersMu.Unlock()
+	best := -1
+	for i, a := range h.answers {
+		if !a.at.After(limit) && (best < 0 || a.at.Before(h.answers[best].at)) {
+			best = i
+		}
+	}
+	if best < 0 {
+		return -1, time.Time{}
+	}
+	return best, h.answers[best].at
+}
+
+// deliverAnswer hands pending answer i to its stream and drives it on.
+func (h *Host) deliverAnswer(i int) {
+	h.answersMu.Lock()
+	a := h.answers[i]
+	h.answers = append(h.answers[:i], h.answers[i+1:]...)
+	h.answersMu.Unlock()
+	a.s.answer(a.resp)
+	h.flush(a.s.w, nil)
 }
 
 func (s *Stream) requestBody() []byte {
