@@ -29,6 +29,7 @@ var wantScenarios = []string{
 	"header-control.json",
 	"dry-run.json",
 	"business-hours.json",
+	"breaking-point.json",
 }
 
 // exampleConfigs returns every examples/*.json with its content.

@@ -63,7 +63,12 @@ const allocConfig = `{
       "response": [{"op": "garble", "name": "content-type"}, {"op": "set", "name": "x-resp", "value": "v"}, {"op": "status", "value": "502"}]}},
     {"name": "delay", "match": {"prefix": "/delay/"}, "delay": {"percent": 100, "fixed": "3ms", "jitter": "2ms"}},
     {"name": "delay_resp", "match": {"prefix": "/delay_resp/"}, "delay": {"percent": 100, "fixed": "2ms", "phase": "response"}},
-    {"name": "reset", "match": {"prefix": "/reset/"}, "reset": {"percent": 100}}
+    {"name": "reset", "match": {"prefix": "/reset/"}, "reset": {"percent": 100}},
+    {"name": "timed", "match": {"prefix": "/timed/"}, "active": {"hours": "09:00-17:00"},
+      "abort": {"percent": 0, "ramp": {"to": 0.0001, "over": "1h", "steps": 2}}},
+    {"name": "inactive", "match": {"prefix": "/inactive/"}, "active": {"hours": "20:00-21:00"}, "abort": {"percent": 100}},
+    {"name": "guarded", "match": {"prefix": "/guarded/"}, "abort": {"percent": 0},
+      "halt": {"max_error_percent": 100, "max_slow_percent": 100, "slow": "1s"}}
   ]
 }`
 
@@ -112,6 +117,15 @@ var allocPaths = []allocPath{
 	}},
 	{name: "matched_no_fault", run: func(h *hosttest.Host) string {
 		return allocWant(h.Do(allocRequest("/pass/x")), 200, true)
+	}},
+	{name: "timed_window_ramp", run: func(h *hosttest.Host) string {
+		return allocWant(h.Do(allocRequest("/timed/x")), 200, true)
+	}},
+	{name: "outside_window", run: func(h *hosttest.Host) string {
+		return allocWant(h.Do(allocRequest("/inactive/x")), 200, true)
+	}},
+	{name: "guarded_control", run: func(h *hosttest.Host) string {
+		return allocWant(h.Do(allocRequest("/guarded/x")), 200, true)
 	}},
 	{name: "abort_http", run: func(h *hosttest.Host) string {
 		r := h.Do(allocRequest("/abort/x"))
@@ -235,7 +249,9 @@ var allocPaths = []allocPath{
 func TestAlloc_requestPaths(t *testing.T) {
 	wasm := buildDebugFilter(t)
 	h, err := hosttest.New(context.Background(), wasm, hosttest.Options{
-		PluginConfig: []byte(allocConfig), Seed: 3, LogLevel: hosttest.LogLevelInfo})
+		PluginConfig: []byte(allocConfig), Seed: 3, LogLevel: hosttest.LogLevelInfo,
+		// 10:00 UTC: the timed rule is inside its window, the inactive one outside.
+		Start: time.Date(2026, 6, 5, 10, 0, 0, 0, time.UTC)})
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}

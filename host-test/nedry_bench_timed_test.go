@@ -12,7 +12,8 @@ import (
 // BenchmarkTimed checks that windows, ramps and expires cost nothing to the
 // traffic they do not concern: a request that matches no rule, or a rule
 // without any of them, against the same configuration with a window and a
-// ramp on another rule and an expires. Each iteration runs the request on
+// ramp on another rule and an expires; and what a guardrail costs a matched
+// request of its rule (guarded: the same rule with a halt). Each iteration runs the request on
 // every host in turn, timed separately, so the ratios share machine state:
 //   - x-plain: with timed rules elsewhere / the same module without them;
 //   - x-prev: with timed rules elsewhere / NEDRY_BASE_WASM (a module built
@@ -34,11 +35,23 @@ func BenchmarkTimed(b *testing.B) {
 	}
 	// A Friday at 10:00 UTC: the window is open and no change is near.
 	opts := hosttest.Options{Start: time.Date(2026, 6, 5, 10, 0, 0, 0, time.UTC)}
-	for _, path := range []string{"/none/x", "/pass/x"} {
-		b.Run(path[1:5], func(b *testing.B) {
+	// guarded is plain with a guardrail on the rule the request matches: its
+	// control requests are watched to their response.
+	const guarded = `{"seed": 42, "rules": [
+	  {"name": "pass", "match": {"prefix": "/pass/"}, "abort": {"percent": 0},
+	   "halt": {"max_error_percent": 50, "max_slow_percent": 50, "slow": "1s"}},
+	  {"name": "other", "match": {"prefix": "/other-rule/"}, "abort": {"percent": 10}}]}`
+	cases := []struct{ name, path, cfg string }{
+		{"none", "/none/x", timed},
+		{"pass", "/pass/x", timed},
+		{"guarded", "/pass/x", guarded},
+	}
+	for _, c := range cases {
+		path := c.path
+		b.Run(c.name, func(b *testing.B) {
 			hosts := []*hosttest.Host{
 				benchHost(b, benchNedryWasm(b), plain, opts),
-				benchHost(b, benchNedryWasm(b), timed, opts),
+				benchHost(b, benchNedryWasm(b), c.cfg, opts),
 			}
 			if base != nil {
 				hosts = append(hosts, benchHost(b, base, plain, opts))

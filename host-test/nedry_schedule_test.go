@@ -181,15 +181,16 @@ func TestSchedule_windowWalk(t *testing.T) {
 	noTrap(t, h)
 }
 
-// Windows, ramps and expires on other rules put no host call on the path of
-// a request that matches no rule, and no clock read on a request matching a
-// rule without any of them far from a change.
+// Windows, ramps and guardrails on other rules put no host call on the
+// path of a request that matches no rule or an untimed, unguarded rule, and
+// a timed rule far from a change reads no clock.
 func TestSchedule_noCallsForOtherTraffic(t *testing.T) {
 	plain := `{"rules": [{"name": "a", "match": {"prefix": "/a"}, "abort": {"percent": 0}},
 	  {"name": "b", "match": {"prefix": "/b"}, "abort": {"percent": 0}}]}`
 	timed := `{"rules": [{"name": "a", "match": {"prefix": "/a"}, "abort": {"percent": 0}},
 	  {"name": "b", "match": {"prefix": "/b"}, "active": {"hours": "09:00-17:00"},
-	   "abort": {"percent": 0, "ramp": {"to": 50, "over": "1h", "steps": 4}}}]}`
+	   "abort": {"percent": 0, "ramp": {"to": 50, "over": "1h", "steps": 4}}},
+	  {"name": "c", "match": {"prefix": "/c"}, "abort": {"percent": 0}, "halt": {"max_error_percent": 5}}]}`
 	calls := func(cfg, path string) uint64 {
 		h := newNedry(t, cfg, hosttest.Options{Start: at(t, "2026-06-05T10:00:00Z")})
 		run(h, get("GET", path)) // warm up

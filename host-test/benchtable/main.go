@@ -147,6 +147,7 @@ var targets = []target{
 	{"BenchmarkTimed/none", "x-plain", 1.05, "no match, timed rules elsewhere <= 1.05x", atMost},
 	{"BenchmarkTimed/pass", "x-plain", 1.05, "untimed match, timed elsewhere <= 1.05x", atMost},
 	{"BenchmarkTimed/none", "x-prev", 0, "the same vs NEDRY_BASE_WASM", contextOnly},
+	{"BenchmarkTimed/guarded", "x-plain", 1.2, "matched under a guardrail <= 1.2x without", atMost},
 }
 
 // columns are the metrics shown for every benchmark that has them; the

@@ -38,6 +38,12 @@ func proxySetHeaderMapPairs(mapType uint32, pairs *byte, size uint32) uint32
 //go:wasmimport env proxy_get_property
 func proxyGetProperty(path *byte, pathSize uint32, ptr, size *uint32) uint32
 
+//go:wasmimport env proxy_get_shared_data
+func proxyGetSharedData(key *byte, keySize uint32, ptr, size, cas *uint32) uint32
+
+//go:wasmimport env proxy_set_shared_data
+func proxySetSharedData(key *byte, keySize uint32, value *byte, valueSize uint32, cas uint32) uint32
+
 //go:wasmimport env proxy_set_property
 func proxySetProperty(path *byte, pathSize uint32, value *byte, valueSize uint32) uint32
 

@@ -25,6 +25,10 @@ func proxyGetHeaderMapPairs(uint32, *uint32, *uint32) uint32  { return notInGues
 func proxySetHeaderMapPairs(uint32, *byte, uint32) uint32     { return notInGuest() }
 func proxyGetProperty(*byte, uint32, *uint32, *uint32) uint32 { return notInGuest() }
 func proxySetProperty(*byte, uint32, *byte, uint32) uint32    { return notInGuest() }
+func proxyGetSharedData(*byte, uint32, *uint32, *uint32, *uint32) uint32 {
+	return notInGuest()
+}
+func proxySetSharedData(*byte, uint32, *byte, uint32, uint32) uint32 { return notInGuest() }
 func proxySendLocalResponse(uint32, *byte, uint32, *byte, uint32, *byte, uint32, int32) uint32 {
 	return notInGuest()
 }

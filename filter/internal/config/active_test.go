@@ -1,6 +1,7 @@
 package config
 
 import (
+	"strings"
 	"testing"
 	"time"
 )
@@ -235,5 +236,44 @@ func TestParseRFC3339(t *testing.T) {
 		if n, ok := parseRFC3339(s); ok {
 			t.Fatalf("parseRFC3339(%q) accepted: %d", s, n)
 		}
+	}
+}
+
+func TestParse_haltErrors(t *testing.T) {
+	const abort = `"abort":{"percent":1},`
+	tests := []struct {
+		name  string
+		input string
+		want  []string
+	}{
+		{"no threshold", rule(abort + `"halt":{"window":"10s"}`), []string{
+			`rules[0] (p).halt: must set max_error_percent or max_slow_percent (or both)`}},
+		{"slow missing", rule(abort + `"halt":{"max_slow_percent":10}`), []string{
+			`rules[0] (p).halt.slow: required with max_slow_percent`}},
+		{"slow alone", rule(abort + `"halt":{"max_error_percent":10,"slow":"1s"}`), []string{
+			`rules[0] (p).halt.slow: only with max_slow_percent`}},
+		{"bad values", rule(abort + `"halt":{"max_error_percent":101,"window":"10ms","min_requests":0,"cooldown":"48h","x":1}`), []string{
+			`rules[0] (p).halt.max_error_percent: must be in [0, 100], got 101`,
+			`rules[0] (p).halt.window: must be in [1s, 1h], got "10ms"`,
+			`rules[0] (p).halt.min_requests: must be in [1, 1000000], got 0`,
+			`rules[0] (p).halt.cooldown: must be in [1s, 24h], got "48h"`,
+			`rules[0] (p).halt.x: unknown field`}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			have := problems(t, tt.input)
+			if strings.Join(have, "\n") != strings.Join(tt.want, "\n") {
+				t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(have, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+	c, err := Parse([]byte(rule(abort + `"halt":{"max_slow_percent":12.5,"slow":"1s"}`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Halt{MaxSlowPPM: 125000, HasSlow: true, Slow: time.Second, Window: DefaultHaltWindow,
+		MinRequests: DefaultHaltMinRequests, Cooldown: DefaultHaltCooldown}
+	if *c.Rules[0].Halt != want {
+		t.Fatalf("halt %+v, want %+v", *c.Rules[0].Halt, want)
 	}
 }

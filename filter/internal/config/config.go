@@ -74,6 +74,8 @@ type Rule struct {
 	Match match.Conditions
 	// Active is the rule's time window; nil means always.
 	Active *Active
+	// Halt is the rule's guardrail; nil means none.
+	Halt *Halt
 
 	Abort   *Abort
 	Delay   *Delay

@@ -83,6 +83,8 @@ func (p *parser) rule(base string, i int, v gjson.Result, names map[string]int) 
 			r.Reset = p.reset(kp, v)
 		case "active":
 			r.Active = p.active(kp, v)
+		case "halt":
+			r.Halt = p.halt(kp, v)
 		default:
 			return false
 		}

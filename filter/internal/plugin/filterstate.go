@@ -15,7 +15,14 @@ const filterStateKey = "nedry"
 // control) matched, once the plan is final at request headers, and again
 // only if the plan shrinks later (a delay dropped, the kill switch):
 // unmatched traffic makes no call.
-func (s *stream) noteState() { s.setState(s.plan.stats.stateValue(injected(s.plan.faults))) }
+func (s *stream) noteState() {
+	st := s.plan.stats
+	f := injected(s.plan.faults)
+	if f == 0 && st.guard != nil && !s.watch {
+		s.startWatch() // a control request of a guarded rule
+	}
+	s.setState(st.stateValue(f))
+}
 
 // noteApplied sets the filter state to the faults injected so far, for a
 // stream whose remaining plan was dropped.
@@ -61,11 +68,12 @@ func (st *ruleStats) stateValue(f config.FaultSet) string {
 func (st *ruleStats) setStateValues(name string) {
 	st.stateControl = name + "; control"
 	st.stateInactive = name + "; inactive"
+	st.stateHalted = name + "; halted"
 }
 
-// noteInactive sets the filter state of a stream its rule matched outside
-// the rule's window.
-func (s *stream) noteInactive(st *ruleStats) {
-	s.state = st.stateInactive
-	_ = abi.SetProperty(filterStateKey, st.stateInactive)
+// noteSkipped sets the filter state of a stream its rule matched and left
+// alone for a reason: outside its window, or halted.
+func (s *stream) noteSkipped(v string) {
+	s.state = v
+	_ = abi.SetProperty(filterStateKey, v)
 }

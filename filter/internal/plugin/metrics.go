@@ -26,7 +26,8 @@ type ruleStats struct {
 	tags      *[16]string // header control only; rules use Rule.Tag
 	replies   *[16][]byte
 	// Filter state values other than tags; see filterstate.go.
-	stateControl, stateInactive string
+	stateControl, stateInactive, stateHalted string
+	guard                                    *guard // nil: no halt
 	timedStats
 }
 

@@ -46,6 +46,9 @@ type Plugin struct {
 	errorsID       uint32
 	activeFaults   uint32
 	opsSkipped     uint32
+	// accepted counts the configurations this VM accepted: every worker
+	// sees the same pushes in the same order (see generation).
+	accepted uint32
 	// latest is the configuration accepted last, by any root: only its
 	// schedule sets the schedule gauges.
 	latest *loaded

@@ -99,6 +99,9 @@ func (r *root) OnConfigure(size int) bool {
 	if !cfg.Enabled {
 		r.plugin.stopFaults(r.id)
 	}
+	if err := r.startGuards(r.cur, data); err != nil {
+		return r.reject("nedry: define guardrail metrics: " + err.Error())
+	}
 	r.plugin.latest = r.cur
 	if r.plugin.expiredDefined {
 		r.plugin.recordExpired(0) // a push starts unexpired until shown otherwise
@@ -132,6 +135,10 @@ type loaded struct {
 	stats []ruleStats // by Rule.Index
 	hc    *ruleStats  // header control, when enabled
 	sched schedule
+	// guarded holds the indexes of the rules with a halt; guardAt is the
+	// monotonic time of their next merge.
+	guarded []int
+	guardAt int64
 }
 
 // NewStream creates the context of a stream of this root.
@@ -152,6 +159,9 @@ func (r *root) OnTick() {
 	r.queue.PopDue(t, r.resumeFn)
 	r.plugin.flushGauge()
 	r.tickSchedule(t)
+	if l := r.cur; l != nil && r.plugin.latest == l {
+		r.tickGuards(l, t)
+	}
 	r.afterDequeue(idle)
 }
 

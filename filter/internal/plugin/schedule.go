@@ -127,7 +127,12 @@ func (s *stream) skipTimed(st *ruleStats) bool {
 	}
 	if st.inactive {
 		st.inc(counterMatched)
-		s.noteInactive(st)
+		s.noteSkipped(st.stateInactive)
+		return true
+	}
+	if g := st.guard; g != nil && g.halted {
+		st.inc(counterMatched)
+		s.noteSkipped(st.stateHalted)
 		return true
 	}
 	return false

@@ -32,6 +32,10 @@ type stream struct {
 	plan    plan
 	applied config.FaultSet // faults actually injected, for the tag
 	state   string          // filter state value last set (filterstate.go)
+	// A control request of a guarded rule (guard.go): watched from sentAt
+	// (monotonic) to its response headers, or its trailers for gRPC.
+	watch, watchTrailers, slowSeen bool
+	sentAt                         int64
 
 	fault.Slot        // place in root.queue while a delay holds the stream
 	localReply   bool // Nedry answered; response callbacks see its reply
@@ -75,7 +79,7 @@ func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 // recycled at once: callers must not use s afterwards (OnRequestHeaders'
 // deferred dropHeaders only clears fields that are already clear).
 func (s *stream) quietIfSettled() {
-	if !s.Queued() && !s.holdResponse && s.panicAt != panicResponse && !s.needsResponse() {
+	if !s.Queued() && !s.holdResponse && !s.watch && s.panicAt != panicResponse && !s.needsResponse() {
 		if abi.Quiet(s.id) {
 			s.root.plugin.recycle(s)
 		}
@@ -110,6 +114,7 @@ func (s *stream) reset() {
 		p.reqOps, p.respOps = nil, nil
 	}
 	s.applied, s.state = 0, ""
+	s.watch, s.watchTrailers, s.slowSeen, s.sentAt = false, false, false, 0
 	s.Slot = fault.Slot{}
 	s.localReply, s.holdResponse = false, false
 	s.phase, s.panicAt, s.stopsAt = 0, 0, 0
@@ -136,6 +141,16 @@ func (s *stream) OnResponseHeaders(int, bool) abi.Action {
 	if s.panicAt == panicResponse {
 		panic(selfTestPanic{})
 	}
+	if s.watch {
+		s.observeResponse()
+		if !s.watchTrailers {
+			// A control request has nothing else to do: the rest of the
+			// stream's callbacks stay out of plugin code (OnDelete still
+			// comes and recycles the context).
+			abi.Quiet(s.id)
+			return abi.ActionContinue
+		}
+	}
 	if s.stopped() {
 		// The kill switch came while the stream was upstream.
 		s.plan.faults, s.holdResponse = 0, false
@@ -152,13 +167,23 @@ func (s *stream) OnResponseHeaders(int, bool) abi.Action {
 }
 
 func (s *stream) OnResponseBody(int, bool) abi.Action { return abi.ActionContinue }
-func (s *stream) OnResponseTrailers(int) abi.Action   { return abi.ActionContinue }
+func (s *stream) OnResponseTrailers(int) abi.Action {
+	if s.watchTrailers {
+		s.observeTrailers()
+	}
+	return abi.ActionContinue
+}
 
 // OnLog, OnDone and OnDelete each drop a stream that ends while paused
 // (client reset, timeout): it leaves the queue and is never resumed. Envoy
 // calls all three, in that order; some hosts (the proxy-wasm-go-sdk
 // emulator) only call proxy_on_log, so the first one does the work.
-func (s *stream) OnLog() { s.root.dequeue(s) }
+func (s *stream) OnLog() {
+	if s.watchTrailers {
+		s.finishWatch(false) // a gRPC response that ended without a status
+	}
+	s.root.dequeue(s)
+}
 
 func (s *stream) OnDone() { s.root.dequeue(s) }
 

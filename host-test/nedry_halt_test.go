@@ -1,0 +1,164 @@
+package hosttest_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	hosttest "github.com/nedry-chaos/nedry/host-test"
+)
+
+// upstreamStatus answers every request with status.
+func upstreamStatus(status int) func(context.Context, *hosttest.UpstreamRequest) (*hosttest.Response, error) {
+	return func(context.Context, *hosttest.UpstreamRequest) (*hosttest.Response, error) {
+		return &hosttest.Response{Status: status}, nil
+	}
+}
+
+// countAborts sends n requests to worker w and returns how many Nedry
+// aborted.
+func countAborts(h *hosttest.Host, w, n int, upstream func(context.Context, *hosttest.UpstreamRequest) (*hosttest.Response, error)) int {
+	aborts := 0
+	for i := 0; i < n; i++ {
+		req := get("GET", "/pay")
+		req.Worker, req.WorkerSet, req.Upstream = w, true, upstream
+		if r := h.Do(req); r.LocalReply != nil {
+			aborts++
+		}
+	}
+	return aborts
+}
+
+const haltConfig = `{"seed": 5, "rules": [{"name": "pay", "match": {"prefix": "/pay"},
+  "abort": {"percent": 20, "http_status": 503},
+  "halt": {"max_error_percent": 10, "window": "10s", "min_requests": 20, "cooldown": "1m"}}]}`
+
+// Control requests failing on one worker halt the rule on every worker
+// within one tick, for the cooldown; then it resumes. One error log line
+// says why, the counter and the gauge show it.
+func TestHalt_errorsAcrossWorkers(t *testing.T) {
+	h := newNedry(t, haltConfig, hosttest.Options{Workers: 2, Start: at(t, "2026-06-05T10:00:00Z")})
+	// Worker 0: the upstream fails every control request.
+	if n := countAborts(h, 0, 40, upstreamStatus(500)); n == 0 {
+		t.Fatal("no abort before the halt")
+	}
+	if n := countAborts(h, 1, 50, upstreamStatus(200)); n == 0 {
+		t.Fatal("worker 1 injected nothing before any tick")
+	}
+	h.Advance(time.Second) // the ticks merge and decide
+	wantMetrics(t, h, map[string]int64{"nedry.rule.pay.halts": 1, "nedry.rule.pay.halted": 1})
+	for w := 0; w < 2; w++ {
+		if n := countAborts(h, w, 100, upstreamStatus(200)); n != 0 {
+			t.Fatalf("worker %d: %d aborts while halted", w, n)
+		}
+	}
+	var lines []string
+	for _, l := range h.Logs() {
+		if l.Level == hosttest.LogLevelError {
+			lines = append(lines, l.Message)
+		}
+	}
+	if len(lines) != 1 || !strings.HasPrefix(lines[0], "nedry: rule pay: halted for 1m0s: error share ") ||
+		!strings.Contains(lines[0], " control requests over 10s, above 10%") {
+		t.Fatalf("error logs %q", lines)
+	}
+	r, _ := run(h, get("GET", "/pay"))
+	if r.FilterState["wasm.nedry"] != "pay; halted" {
+		t.Fatalf("filter state while halted: %v", r.FilterState)
+	}
+	// After the cooldown the rule injects again on both workers.
+	h.Advance(time.Minute + time.Second)
+	wantMetrics(t, h, map[string]int64{"nedry.rule.pay.halted": 0, "nedry.rule.pay.halts": 1})
+	for w := 0; w < 2; w++ {
+		if n := countAborts(h, w, 100, upstreamStatus(200)); n == 0 {
+			t.Fatalf("worker %d: no abort after the cooldown", w)
+		}
+	}
+	noTrap(t, h)
+}
+
+// A healthy control group never halts; fewer than min_requests control
+// requests never halt either.
+func TestHalt_notTripped(t *testing.T) {
+	h := newNedry(t, haltConfig, hosttest.Options{Workers: 2})
+	countAborts(h, 0, 100, upstreamStatus(200))
+	countAborts(h, 1, 4, upstreamStatus(500)) // at most 4 control errors of ~84
+	h.Advance(2 * time.Second)
+	h2 := newNedry(t, haltConfig, hosttest.Options{})
+	countAborts(h2, 0, 20, upstreamStatus(500)) // ~16 control requests < 20
+	h2.Advance(2 * time.Second)
+	for _, hh := range []*hosttest.Host{h, h2} {
+		wantMetrics(t, hh, map[string]int64{"nedry.rule.pay.halts": 0, "nedry.rule.pay.halted": 0})
+	}
+}
+
+// Slow control requests halt a rule with max_slow_percent; a push clears
+// the halt at once.
+func TestHalt_slowAndPushClears(t *testing.T) {
+	cfg := `{"seed": 5, "rules": [{"name": "pay", "match": {"prefix": "/pay"},
+	  "abort": {"percent": 20}, "halt": {"max_slow_percent": 50, "slow": "1s", "window": "1m", "min_requests": 10}}]}`
+	h := newNedry(t, cfg, hosttest.Options{})
+	for i := 0; i < 20; i++ {
+		req := get("GET", "/pay")
+		req.UpstreamLatency = 1500 * time.Millisecond
+		h.Do(req)
+	}
+	h.Advance(time.Second)
+	wantMetrics(t, h, map[string]int64{"nedry.rule.pay.halts": 1, "nedry.rule.pay.halted": 1})
+	if n := countAborts(h, 0, 50, upstreamStatus(200)); n != 0 {
+		t.Fatalf("%d aborts while halted", n)
+	}
+	if err := h.Reconfigure([]byte(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	wantMetrics(t, h, map[string]int64{"nedry.rule.pay.halted": 0})
+	if n := countAborts(h, 0, 50, upstreamStatus(200)); n == 0 {
+		t.Fatal("a push did not clear the halt")
+	}
+	noTrap(t, h)
+}
+
+// A halt lets go of the streams the rule's delays hold within one tick.
+func TestHalt_releasesHeld(t *testing.T) {
+	cfg := `{"seed": 5, "tick": "5ms", "rules": [{"name": "pay", "match": {"prefix": "/pay"},
+	  "delay": {"percent": 30, "fixed": "1h"}, "halt": {"max_error_percent": 10, "min_requests": 10}}]}`
+	h := newNedry(t, cfg, hosttest.Options{})
+	var held []*hosttest.Stream
+	for i := 0; i < 40; i++ {
+		req := get("GET", "/pay")
+		req.Upstream = upstreamStatus(503)
+		if s := h.Start(req); !s.Done() {
+			held = append(held, s)
+		}
+	}
+	if len(held) == 0 {
+		t.Fatal("nothing held")
+	}
+	h.Advance(300 * time.Millisecond)
+	for _, s := range held {
+		if !s.Done() {
+			t.Fatal("a held stream is still held after the halt")
+		}
+	}
+	wantMetrics(t, h, map[string]int64{"nedry.rule.pay.halts": 1})
+	settled(t, h)
+}
+
+// The halt's log line names the rate a ramp had reached: the breaking point.
+func TestHalt_breakingPoint(t *testing.T) {
+	cfg := `{"seed": 5, "rules": [{"name": "pay", "match": {"prefix": "/pay"},
+	  "abort": {"percent": 10, "ramp": {"to": 50, "over": "4m", "steps": 4}},
+	  "halt": {"max_error_percent": 10, "min_requests": 20, "window": "30s"}}]}`
+	h := newNedry(t, cfg, hosttest.Options{})
+	h.Advance(2 * time.Minute) // 30%
+	countAborts(h, 0, 60, upstreamStatus(502))
+	h.Advance(time.Second)
+	found := false
+	for _, l := range h.Logs() {
+		found = found || l.Level == hosttest.LogLevelError && strings.HasSuffix(l.Message, "; abort rate at halt 30%")
+	}
+	if !found {
+		t.Fatalf("no halt line ending in the ramp's rate: %v", logsAt(h.Logs(), hosttest.LogLevelError))
+	}
+}
