@@ -22,8 +22,10 @@ func soakConfig(gen int) string {
 	return fmt.Sprintf(`{"seed": %d, "tick": %q, "max_active_faults": 150,
 	"header_control": {"enabled": true, "max_delay": "5ms"},
 	"rules": [
-	{"name": "abort", "match": {"prefix": "/a"}, "abort": {"percent": %d, "http_status": 503, "grpc_status": 14, "body": "soak", "headers": {"retry-after": "1"}}},
-	{"name": "delay", "match": {"prefix": "/d"}, "delay": {"percent": 60, "fixed": "3ms", "jitter": "2ms"}, "abort": {"percent": 10}},
+	{"name": "abort", "match": {"prefix": "/a"}, "abort": {"percent": %d, "http_status": 503, "grpc_status": 14, "body": "soak", "headers": {"retry-after": "1"},
+		"ramp": {"to": %[3]d, "over": "1h", "steps": 1}}},
+	{"name": "delay", "match": {"prefix": "/d"}, "delay": {"percent": 60, "fixed": "3ms", "jitter": "2ms"}, "abort": {"percent": 10},
+		"active": {"after": "2020-01-01T00:00:00Z"}, "halt": {"max_error_percent": 100, "min_requests": 10}},
 	{"name": "resp", "match": {"prefix": "/r"}, "delay": {"percent": %d, "fixed": "2ms", "phase": "response"},
 		"corrupt": {"percent": 50, "response": [{"op": "garble", "name": "content-type"}, {"op": "status", "value": 502}]}},
 	{"name": "corrupt", "match": {"prefix": "/c"}, "corrupt": {"percent": 80, "request": [{"op": "garble", "name": "x-id"},
