@@ -68,7 +68,10 @@ const allocConfig = `{
       "abort": {"percent": 0, "ramp": {"to": 0.0001, "over": "1h", "steps": 2}}},
     {"name": "inactive", "match": {"prefix": "/inactive/"}, "active": {"hours": "20:00-21:00"}, "abort": {"percent": 100}},
     {"name": "guarded", "match": {"prefix": "/guarded/"}, "abort": {"percent": 0},
-      "halt": {"max_error_percent": 100, "max_slow_percent": 100, "slow": "1s"}}
+      "halt": {"max_error_percent": 100, "max_slow_percent": 100, "slow": "1s"}},
+    {"name": "sticky", "match": {"prefix": "/sticky/"}, "sample_by": {"header": "x-user"}, "abort": {"percent": 100, "http_status": 503}},
+    {"name": "sticky_cookie", "match": {"prefix": "/sticky_cookie/"}, "sample_by": {"cookie": "session", "missing": "skip"},
+      "abort": {"percent": 100, "http_status": 503}}
   ]
 }`
 
@@ -188,6 +191,15 @@ var allocPaths = []allocPath{
 			return "not reset by the plugin"
 		}
 		return ""
+	}},
+	{name: "sticky_header", run: func(h *hosttest.Host) string {
+		return allocWant(h.Do(allocRequest("/sticky/x", "x-user", "user-42")), 503, false)
+	}},
+	{name: "sticky_cookie", run: func(h *hosttest.Host) string {
+		return allocWant(h.Do(allocRequest("/sticky_cookie/x", "cookie", "a=1", "cookie", "theme=dark; session=s-42")), 503, false)
+	}},
+	{name: "sticky_cookie_missing", run: func(h *hosttest.Host) string {
+		return allocWant(h.Do(allocRequest("/sticky_cookie/x", "cookie", "a=1; sessions=2")), 200, true)
 	}},
 	{name: "header_control_abort", run: func(h *hosttest.Host) string {
 		r := h.Do(allocRequest("/other/x", "x-nedry-secret", "s3cret", "x-nedry-abort", "429"))

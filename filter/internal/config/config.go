@@ -82,6 +82,9 @@ type Rule struct {
 	Corrupt *Corrupt
 	Reset   *Reset
 
+	// Sample, when set, draws the faults from a request key (sample_by).
+	Sample *Sample
+
 	// own is the set of faults the rule configures, and tags holds the
 	// response tag of every subset of own, indexed by tagIndex: precomputed
 	// so the request path does not allocate, and only the 2^k subsets of

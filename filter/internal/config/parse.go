@@ -67,6 +67,7 @@ func Parse(data []byte) (*Config, error) {
 	if len(p.problems) > 0 {
 		return nil, &Error{Problems: p.problems}
 	}
+	seedSamples(c)
 	conds := make([]match.Conditions, len(c.Rules))
 	for i, r := range c.Rules {
 		conds[i] = r.Match

@@ -85,6 +85,8 @@ func (p *parser) rule(base string, i int, v gjson.Result, names map[string]int) 
 			r.Active = p.active(kp, v)
 		case "halt":
 			r.Halt = p.halt(kp, v)
+		case "sample_by":
+			r.Sample = p.sample(kp, v)
 		default:
 			return false
 		}

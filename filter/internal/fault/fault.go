@@ -122,20 +122,28 @@ func Decide(rule *config.Rule, r *Rand) Decision {
 // per million, in draw order (delay, abort, corrupt, reset), as a ramp sets
 // them at the moment; a fault the rule does not configure must have rate 0.
 func DecideRates(rule *config.Rule, rates *[4]uint32, r *Rand) Decision {
-	d := Decision{Rule: rule}
 	if rule == nil {
-		return d
+		return Decision{}
 	}
 	x := r.Uint64()
-	if dl := rule.Delay; dl != nil && ppmOf(x) < rates[0] {
+	pa, pc, pr := r.PPM(), r.PPM(), r.PPM()
+	return decide(rule, rates, ppmOf(x), uint32(x), pa, pc, pr)
+}
+
+// decide compares rates with the delay, abort, corrupt and reset draws pd,
+// pa, pc, pr (each in [0, 1e6)); u are the 32 random bits of the delay
+// jitter.
+func decide(rule *config.Rule, rates *[4]uint32, pd, u, pa, pc, pr uint32) Decision {
+	d := Decision{Rule: rule}
+	if dl := rule.Delay; dl != nil && pd < rates[0] {
 		d.Delayed = true
 		d.Phase = dl.Phase
-		d.Delay = jitter(dl.Fixed, dl.Jitter, uint32(x))
+		d.Delay = jitter(dl.Fixed, dl.Jitter, u)
 	}
 	// A fault that is not configured has rate 0: its draw is still made.
-	d.Abort = r.PPM() < rates[1]
-	d.Corrupt = r.PPM() < rates[2]
-	d.Reset = r.PPM() < rates[3]
+	d.Abort = pa < rates[1]
+	d.Corrupt = pc < rates[2]
+	d.Reset = pr < rates[3]
 	return d
 }
 

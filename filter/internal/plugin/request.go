@@ -54,11 +54,7 @@ func (s *stream) onRequestHeaders() abi.Action {
 			return abi.ActionContinue
 		}
 		st.inc(counterMatched)
-		if st.ramped {
-			s.planRule(st, fault.DecideRates(rule, &st.rates, s.l.rnd))
-		} else {
-			s.planRule(st, fault.Decide(rule, s.l.rnd))
-		}
+		s.planRule(st, s.decide(st, rule))
 	}
 	return s.start()
 }
