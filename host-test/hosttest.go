@@ -138,6 +138,11 @@ type Options struct {
 	// LogLevel answers proxy_get_log_level; logs below it are dropped, as
 	// Envoy does. The zero value is LogLevelTrace.
 	LogLevel LogLevel
+	// BufferLimit is the most a filter may buffer of one body with
+	// StopIterationAndBuffer, as Envoy's buffer limit; 0 means
+	// DefaultBufferLimit (1 MiB). Past it a request is answered 413 and a
+	// response reset, as Envoy does.
+	BufferLimit int
 	// FailurePolicy applies after a guest trap; default FailClosed.
 	FailurePolicy FailurePolicy
 	// Lenient turns strict mode off: ABI misuse then answers an error status
@@ -174,8 +179,11 @@ type Request struct {
 	// Headers are the request headers, pseudo headers included. Missing
 	// :method, :path, :authority and :scheme default to GET, /, example.com
 	// and http. Keys are lowercased, as Envoy's header maps do.
-	Headers  [][2]string
-	Body     []byte
+	Headers [][2]string
+	Body    []byte
+	// Chunks, when set, is the body as the client sends it: one
+	// proxy_on_request_body per chunk (Body must then be empty).
+	Chunks   [][]byte
 	Trailers [][2]string
 	// Properties override Options.Properties for this request, e.g.
 	// "xds.route_name", "xds.virtual_host_name", "xds.cluster_name",
@@ -216,9 +224,13 @@ func (u *UpstreamRequest) Header(name string) (string, bool) {
 
 // Response is an HTTP response: from the upstream, or as the client saw it.
 type Response struct {
-	Status   int
-	Headers  [][2]string
-	Body     []byte
+	Status  int
+	Headers [][2]string
+	Body    []byte
+	// Chunks, when set on an upstream response, is its body as the
+	// upstream sends it: one proxy_on_response_body per chunk (Body must
+	// then be empty). The client's view always has the whole Body.
+	Chunks   [][]byte
 	Trailers [][2]string
 }
 
@@ -252,8 +264,9 @@ type Result struct {
 	// LocalReply is set when the stream was answered locally.
 	LocalReply *LocalReply
 	// Reset is true when the stream was reset; ResetBy says by whom:
-	// "plugin" (proxy_close_stream), "client" (Request.ResetAt, Stream.Reset)
-	// or "timeout" (Do gave up after an hour of virtual time).
+	// "plugin" (proxy_close_stream), "client" (Request.ResetAt, Stream.Reset),
+	// "timeout" (Do gave up after an hour of virtual time) or "buffer_limit"
+	// (a response body buffered past Options.BufferLimit).
 	Reset   bool
 	ResetBy string
 	// Held is the clock time the stream spent paused.

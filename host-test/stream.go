@@ -40,6 +40,8 @@ type Stream struct {
 	pausedAt        time.Time
 	upstream        *Response
 	upstreamHeaders [][2]string // request headers of a stream that bypasses the VM
+	reqBody         bodyFlow    // the request body's chunks (stream_body.go)
+	respBody        bodyFlow    // the upstream response body's chunks
 	res             Result
 	done            chan struct{}
 	isDone          bool
@@ -247,7 +249,7 @@ func (s *Stream) drive() {
 		case stageRequestHeaders:
 			s.stage = stageRequestBody
 			if called {
-				act, err = vm.OnRequestHeaders(s.c, len(s.req.Body) == 0 && len(s.req.Trailers) == 0)
+				act, err = vm.OnRequestHeaders(s.c, len(bodyChunks(s.req.Body, s.req.Chunks)) == 0 && len(s.req.Trailers) == 0)
 			}
 			if s.after(act, err, called) {
 				return
@@ -257,15 +259,7 @@ func (s *Stream) drive() {
 				return
 			}
 		case stageRequestBody:
-			s.stage = stageRequestTrailers
-			if len(s.req.Body) == 0 {
-				continue
-			}
-			if called {
-				s.c.Bodies[abi.BufferRequestBody] = append([]byte(nil), s.req.Body...)
-				act, err = vm.OnRequestBody(s.c, len(s.req.Trailers) == 0)
-			}
-			if s.after(act, err, called) {
+			if s.bodyStep(&s.reqBody, abi.BufferRequestBody, bodyChunks(s.req.Body, s.req.Chunks), len(s.req.Trailers) > 0, stageRequestTrailers) {
 				return
 			}
 		case stageRequestTrailers:
@@ -291,6 +285,7 @@ func (s *Stream) drive() {
 			// keeps a caller's append off the stream's array.
 			rh := s.requestHeaders()
 			up := &UpstreamRequest{Headers: rh[:len(rh):len(rh)], Body: s.requestBody(), Trailers: s.requestTrailers()}
+			s.checkContentLength("request", rh, up.Body)
 			s.res.Upstream = up
 			s.w.queue = append(s.w.queue, s)
 			return
@@ -303,7 +298,7 @@ func (s *Stream) drive() {
 				s.c.Maps[abi.MapResponseHeaders] = &abi.HeaderMap{Pairs: responsePairs(resp)}
 			}
 			if called {
-				act, err = vm.OnResponseHeaders(s.c, len(resp.Body) == 0 && len(resp.Trailers) == 0)
+				act, err = vm.OnResponseHeaders(s.c, len(bodyChunks(resp.Body, resp.Chunks)) == 0 && len(resp.Trailers) == 0)
 			}
 			if s.after(act, err, called) {
 				return
@@ -313,6 +308,12 @@ func (s *Stream) drive() {
 				return
 			}
 		case stageResponseBody:
+			if !s.local {
+				if s.bodyStep(&s.respBody, abi.BufferResponseBody, bodyChunks(s.upstream.Body, s.upstream.Chunks), len(s.upstream.Trailers) > 0, stageResponseTrailers) {
+					return
+				}
+				continue
+			}
 			s.stage = stageResponseTrailers
 			if len(s.upstream.Body) == 0 {
 				continue

@@ -29,13 +29,13 @@ func (s *Stream) finishResponse() {
 		return
 	}
 	resp := &Response{Body: s.upstream.Body, Trailers: s.upstream.Trailers}
+	if s.respBody.passed {
+		resp.Body = s.respBody.out
+	}
 	headers := responsePairs(s.upstream)
 	if s.c != nil {
 		if m := s.c.Maps[abi.MapResponseHeaders]; m != nil {
 			headers = m.Pairs
-		}
-		if s.c.Bodies[abi.BufferResponseBody] != nil {
-			resp.Body = s.c.Bodies[abi.BufferResponseBody]
 		}
 		if m := s.c.Maps[abi.MapResponseTrailers]; m != nil {
 			resp.Trailers = m.Pairs
@@ -51,6 +51,7 @@ func (s *Stream) finishResponse() {
 		}
 		resp.Headers = append(resp.Headers, kv)
 	}
+	s.checkContentLength("response", headers, resp.Body)
 	s.res.Response = resp
 }
 

@@ -126,8 +126,8 @@ func (h *Host) deliverAnswer(i int) {
 }
 
 func (s *Stream) requestBody() []byte {
-	if s.c != nil && s.c.Bodies[abi.BufferRequestBody] != nil {
-		return append([]byte(nil), s.c.Bodies[abi.BufferRequestBody]...)
+	if s.reqBody.passed {
+		return append([]byte(nil), s.reqBody.out...)
 	}
 	return append([]byte(nil), s.req.Body...)
 }

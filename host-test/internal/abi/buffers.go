@@ -84,8 +84,11 @@ func (vm *VM) ProxyGetBufferStatus(t BufferType, lp, fp uint32) Status {
 }
 
 // ProxySetBufferBytes is proxy_set_buffer_bytes on a body, with Envoy's
-// semantics: start 0 and length 0 prepends, start 0 and length ≥ size
-// replaces, start ≥ size appends; anything else is BadArgument.
+// semantics (Buffer::copyFrom in source/extensions/common/wasm/context.cc):
+// start 0 drains the first length bytes (all of them when length ≥ size;
+// none when length is 0) and prepends the data, so start 0 with length 0
+// prepends and start 0 with length ≥ size replaces; start ≥ size appends;
+// anything else is BadArgument.
 func (vm *VM) ProxySetBufferBytes(t BufferType, start, length, dp, ds uint32) Status {
 	const call = "proxy_set_buffer_bytes"
 	if t > BufferTypeMax {
@@ -105,10 +108,9 @@ func (vm *VM) ProxySetBufferBytes(t BufferType, start, length, dp, ds uint32) St
 	}
 	size := uint32(len(*b))
 	switch {
-	case start == 0 && length == 0:
-		*b = append(append([]byte(nil), d...), *b...)
-	case start == 0 && length >= size:
-		*b = append([]byte(nil), d...)
+	case start == 0:
+		keep := (*b)[min(length, size):]
+		*b = append(append(make([]byte, 0, len(d)+len(keep)), d...), keep...)
 	case start >= size:
 		*b = append(*b, d...)
 	default:
