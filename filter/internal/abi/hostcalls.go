@@ -53,6 +53,13 @@ func GetBufferBytes(bt BufferType, start, size int) ([]byte, error) {
 	return take(mark, out.ptr, out.size)
 }
 
+// SetBufferBytes writes data over size bytes from start of the buffer bt
+// (proxy_set_buffer_bytes). In Envoy, start 0 with size the whole buffer
+// replaces it.
+func SetBufferBytes(bt BufferType, start, size int, data []byte) error {
+	return Status(proxySetBufferBytes(uint32(bt), uint32(start), uint32(size), sliceData(data), uint32(len(data)))).Err()
+}
+
 // GetHeaderMapValue returns the value of key in map m
 // (proxy_get_header_map_value); ErrNotFound when absent.
 func GetHeaderMapValue(m MapType, key string) (string, error) {

@@ -17,6 +17,9 @@ func proxyGetLogLevel(level *uint32) uint32
 //go:wasmimport env proxy_get_buffer_bytes
 func proxyGetBufferBytes(bufferType, start, length uint32, ptr, size *uint32) uint32
 
+//go:wasmimport env proxy_set_buffer_bytes
+func proxySetBufferBytes(bufferType, start, length uint32, data *byte, size uint32) uint32
+
 //go:wasmimport env proxy_get_header_map_value
 func proxyGetHeaderMapValue(mapType uint32, key *byte, keySize uint32, ptr, size *uint32) uint32
 

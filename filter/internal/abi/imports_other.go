@@ -13,6 +13,7 @@ func notInGuest() uint32 {
 func proxyLog(uint32, *byte, uint32) uint32                               { return notInGuest() }
 func proxyGetLogLevel(*uint32) uint32                                     { return notInGuest() }
 func proxyGetBufferBytes(uint32, uint32, uint32, *uint32, *uint32) uint32 { return notInGuest() }
+func proxySetBufferBytes(uint32, uint32, uint32, *byte, uint32) uint32    { return notInGuest() }
 func proxyGetHeaderMapValue(uint32, *byte, uint32, *uint32, *uint32) uint32 {
 	return notInGuest()
 }

@@ -143,6 +143,9 @@ type Corrupt struct {
 	Ramp     *Ramp // nil: PPM throughout
 	Request  []HeaderOp
 	Response []HeaderOp
+	// RequestBody and ResponseBody, when set, rewrite the bodies too
+	// (parse_body.go).
+	RequestBody, ResponseBody *BodyCorrupt
 }
 
 // Reset closes the stream, as a dropped connection looks to the client.

@@ -188,6 +188,10 @@ func (p *parser) corrupt(path string, v gjson.Result) *Corrupt {
 			c.Response = p.ops(kp, v, true)
 		case "ramp":
 			c.Ramp = p.ramp(kp, v)
+		case "request_body":
+			c.RequestBody = p.bodyCorrupt(kp, v)
+		case "response_body":
+			c.ResponseBody = p.bodyCorrupt(kp, v)
 		default:
 			return false
 		}
@@ -199,8 +203,8 @@ func (p *parser) corrupt(path string, v gjson.Result) *Corrupt {
 	if !hasPercent {
 		p.failText(join(path, "percent"), "required")
 	}
-	if !v.Get("request").Exists() && !v.Get("response").Exists() {
-		p.failText(path, "must have at least one op in request or response")
+	if !v.Get("request").Exists() && !v.Get("response").Exists() && !v.Get("request_body").Exists() && !v.Get("response_body").Exists() {
+		p.failText(path, "must have at least one op in request, response, request_body or response_body")
 	}
 	return c
 }

@@ -187,10 +187,10 @@ func TestParse_errors(t *testing.T) {
 		{"delay all missing", rule(`"delay":{}`), []string{`rules[0] (p).delay.percent: required`, `rules[0] (p).delay.fixed: required`}},
 
 		// Corrupt.
-		{"corrupt no ops", rule(`"corrupt":{"percent":1}`), []string{`rules[0] (p).corrupt: must have at least one op in request or response`}},
+		{"corrupt no ops", rule(`"corrupt":{"percent":1}`), []string{`rules[0] (p).corrupt: must have at least one op in request, response, request_body or response_body`}},
 		{"corrupt empty ops", rule(`"corrupt":{"percent":1,"request":[]}`), []string{`rules[0] (p).corrupt.request: must have 1 to 32 ops, got []`}},
 		{"corrupt ops type", rule(`"corrupt":{"percent":1,"response":{}}`), []string{`rules[0] (p).corrupt.response: must be an array of ops, got {}`}},
-		{"corrupt unknown", rule(`"corrupt":{"percent":1,"requests":[]}`), []string{`rules[0] (p).corrupt.requests: unknown field`, `rules[0] (p).corrupt: must have at least one op in request or response`}},
+		{"corrupt unknown", rule(`"corrupt":{"percent":1,"requests":[]}`), []string{`rules[0] (p).corrupt.requests: unknown field`, `rules[0] (p).corrupt: must have at least one op in request, response, request_body or response_body`}},
 		{"op not object", rule(`"corrupt":{"percent":1,"request":["remove"]}`), []string{`rules[0] (p).corrupt.request[0]: must be an object, got "remove"`}},
 		{"op missing", rule(`"corrupt":{"percent":1,"request":[{"name":"x-a"}]}`), []string{`rules[0] (p).corrupt.request[0].op: required`}},
 		{"op unknown", rule(`"corrupt":{"percent":1,"request":[{"op":"delete","name":"x-a"}]}`), []string{

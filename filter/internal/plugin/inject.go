@@ -79,6 +79,7 @@ func (s *stream) applyRequest() abi.Action {
 	if p.faults&config.FaultCorrupt != 0 && len(p.reqOps) > 0 {
 		s.corrupt(abi.MapTypeHTTPRequestHeaders, p.reqOps)
 	}
+	s.armRequestBody()
 	return abi.ActionContinue
 }
 
@@ -120,15 +121,20 @@ func (s *stream) replyHeaders() []byte {
 
 // corrupt applies ops to map m, counting the corruption once per stream.
 func (s *stream) corrupt(m abi.MapType, ops []config.HeaderOp) {
-	if s.applied&config.FaultCorrupt == 0 {
-		s.plan.stats.inc(counterCorruptions)
-		s.applied |= config.FaultCorrupt
-		s.logFault("corrupt")
-	}
+	s.countCorruption()
 	p := s.root.plugin
 	if n := fault.ApplyOps(ops, headerMap(m), s.l.rnd, &p.garbleBuf); n > 0 {
 		_ = abi.IncrementMetric(p.opsSkipped, int64(n))
 		s.logFault("corrupt: op skipped, header value over 65536 bytes")
+	}
+}
+
+// countCorruption counts and logs the stream's corruption, once.
+func (s *stream) countCorruption() {
+	if s.applied&config.FaultCorrupt == 0 {
+		s.plan.stats.inc(counterCorruptions)
+		s.applied |= config.FaultCorrupt
+		s.logFault("corrupt")
 	}
 }
 
@@ -165,6 +171,9 @@ func (s *stream) applyResponse() {
 	p := &s.plan
 	if p.faults&config.FaultCorrupt != 0 && len(p.respOps) > 0 {
 		s.corrupt(abi.MapTypeHTTPResponseHeaders, p.respOps)
+	}
+	if p.faults&config.FaultCorrupt != 0 && p.respBody != nil {
+		s.armResponseBody(p.respBody)
 	}
 	if name := s.cfg.ResponseHeader; name != "" && s.applied != 0 {
 		_ = abi.ReplaceHeaderMapValue(abi.MapTypeHTTPResponseHeaders, name, p.stats.tag(s.applied))

@@ -29,6 +29,9 @@ type ruleStats struct {
 	stateControl, stateInactive, stateHalted string
 	guard                                    *guard // nil: no halt
 	timedStats
+	// bodyIDs are the body counters, for rules with body ops only
+	// (body.go), so other rules define no more metrics than before.
+	bodyIDs *[len(bodyCounters)]uint32
 }
 
 func (s *ruleStats) inc(counter int) {
@@ -71,5 +74,8 @@ func newHeaderControlStats() (*ruleStats, error) {
 func newRuleStats(r *config.Rule) (ruleStats, error) {
 	s := ruleStats{rule: r, logPrefix: "nedry: rule " + r.Name + ": "}
 	s.setStateValues(r.Name)
-	return s, defineStats(&s, fault.RuleMetric(r.Name, ""))
+	if err := defineStats(&s, fault.RuleMetric(r.Name, "")); err != nil {
+		return s, err
+	}
+	return s, defineBodyStats(&s, r)
 }

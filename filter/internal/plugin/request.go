@@ -162,6 +162,12 @@ func (s *stream) planRule(st *ruleStats, d fault.Decision) {
 	}
 	if c := rule.Corrupt; c != nil {
 		p.reqOps, p.respOps = c.Request, c.Response
+		if d.Corrupt && !s.cfg.DryRun {
+			if c.RequestBody != nil {
+				s.planRequestBody(c.RequestBody)
+			}
+			p.respBody = c.ResponseBody
+		}
 	}
 }
 

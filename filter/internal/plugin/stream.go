@@ -37,6 +37,9 @@ type stream struct {
 	watch, watchTrailers, slowSeen bool
 	sentAt                         int64
 
+	body      [2]bodyState // body corruption by direction (body.go)
+	reqLength bool         // the request came with a content-length
+
 	fault.Slot        // place in root.queue while a delay holds the stream
 	localReply   bool // Nedry answered; response callbacks see its reply
 	holdResponse bool // a response-phase delay waits for response headers
@@ -59,6 +62,7 @@ type plan struct {
 	headers     [][2]string // extra local-reply headers
 	reqOps      []config.HeaderOp
 	respOps     []config.HeaderOp
+	respBody    *config.BodyCorrupt // armed at response headers (body.go)
 }
 
 // OnRequestHeaders removes the x-nedry-* headers, picks the rule, draws its
@@ -79,7 +83,7 @@ func (s *stream) OnRequestHeaders(int, bool) abi.Action {
 // recycled at once: callers must not use s afterwards (OnRequestHeaders'
 // deferred dropHeaders only clears fields that are already clear).
 func (s *stream) quietIfSettled() {
-	if !s.Queued() && !s.holdResponse && !s.watch && s.panicAt != panicResponse && !s.needsResponse() {
+	if !s.Queued() && !s.holdResponse && !s.watch && s.panicAt != panicResponse && !s.needsResponse() && s.body[bodyRequest].cfg == nil {
 		if abi.Quiet(s.id) {
 			s.root.plugin.recycle(s)
 		}
@@ -93,7 +97,7 @@ func (s *stream) needsResponse() bool {
 		return false
 	}
 	p := &s.plan
-	return (p.faults&config.FaultCorrupt != 0 && len(p.respOps) > 0) ||
+	return (p.faults&config.FaultCorrupt != 0 && (len(p.respOps) > 0 || p.respBody != nil)) ||
 		(s.cfg.ResponseHeader != "" && s.applied != 0)
 }
 
@@ -111,8 +115,14 @@ func (s *stream) reset() {
 	if p := &s.plan; p.stats != nil {
 		p.stats, p.faults, p.delay, p.phase = nil, 0, 0, 0
 		p.abortStatus, p.grpcStatus, p.body, p.headers = 0, 0, nil, nil
-		p.reqOps, p.respOps = nil, nil
+		p.reqOps, p.respOps, p.respBody = nil, nil, nil
 	}
+	if s.body[bodyRequest].cfg != nil || s.body[bodyResponse].cfg != nil {
+		// onBody clears a state whole when it finishes, so a state without
+		// cfg is already zero.
+		s.body = [2]bodyState{}
+	}
+	s.reqLength = false
 	s.applied, s.state = 0, ""
 	s.watch, s.watchTrailers, s.slowSeen, s.sentAt = false, false, false, 0
 	s.Slot = fault.Slot{}
@@ -128,8 +138,10 @@ func (s *stream) dropHeaders() {
 	s.routeName, s.virtualHost, s.cluster, s.fetched = "", "", "", 0
 }
 
-func (s *stream) OnRequestBody(int, bool) abi.Action { return abi.ActionContinue }
-func (s *stream) OnRequestTrailers(int) abi.Action   { return abi.ActionContinue }
+func (s *stream) OnRequestBody(size int, eos bool) abi.Action {
+	return s.onBody(bodyRequest, size, eos)
+}
+func (s *stream) OnRequestTrailers(int) abi.Action { return abi.ActionContinue }
 
 // OnResponseHeaders holds a response-phase delay, corrupts upstream
 // responses and tags responses Nedry touched. Envoy calls it for Nedry's own
@@ -166,7 +178,9 @@ func (s *stream) OnResponseHeaders(int, bool) abi.Action {
 	return abi.ActionContinue
 }
 
-func (s *stream) OnResponseBody(int, bool) abi.Action { return abi.ActionContinue }
+func (s *stream) OnResponseBody(size int, eos bool) abi.Action {
+	return s.onBody(bodyResponse, size, eos)
+}
 func (s *stream) OnResponseTrailers(int) abi.Action {
 	if s.watchTrailers {
 		s.observeTrailers()
