@@ -269,3 +269,21 @@ func TestBody_quietStreams(t *testing.T) {
 		t.Fatalf("callbacks:\nbody rule %v\nheader rule %v", neverCBs, plainCBs)
 	}
 }
+
+// TestBody_headersOnly: a request or response without a body (end of
+// stream at headers) is never armed, so nothing is counted or tagged as
+// corrupted and the stream stays quiet.
+func TestBody_headersOnly(t *testing.T) {
+	const cfg = `{"rules": [{"name": "b", "corrupt": {"percent": 100,
+		"request_body": {"ops": [{"op": "garble", "count": 1}]}, "response_body": {"ops": [{"op": "garble", "count": 1}]}}}]}`
+	h := newNedry(t, cfg, hosttest.Options{})
+	r, _ := run(h, hosttest.Request{Headers: [][2]string{{":method", "GET"}, {":path", "/x"}}, Response: &hosttest.Response{Status: 204}})
+	if r.Trap != nil || r.Response == nil || r.Response.Status != 204 {
+		t.Fatalf("trap %v, response %+v", r.Trap, r.Response)
+	}
+	if tag := r.Header("x-nedry-fault"); tag != "" {
+		t.Fatalf("tag %q on a stream without bodies", tag)
+	}
+	wantMetrics(t, h, map[string]int64{"nedry.rule.b.matched": 1, "nedry.rule.b.corruptions_injected": 0})
+	settled(t, h)
+}

@@ -281,7 +281,9 @@ func TestModuleSurface_listsAreDistinct(t *testing.T) {
 // and the unicode tables), and the filter was 4,536,600 bytes when this
 // ceiling was set. The ceiling sits about 5% above that so growth is caught;
 // raise it deliberately, in the same commit as the change that needs it.
-const surfaceSizeCeiling = 4_750_000
+// Raised to 5,000,000 with body corruption (issue 10 allows 5 MiB): the
+// filter was 4,754,742 bytes then, sjson 84,955 of them.
+const surfaceSizeCeiling = 5_000_000
 
 // surfaceSizeTarget is the issue's size target, reported for comparison.
 const surfaceSizeTarget = 3 << 20

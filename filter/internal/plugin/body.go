@@ -93,6 +93,9 @@ func (s *stream) bodyQualifies(cfg *config.BodyCorrupt, contentType, contentLeng
 // planRequestBody decides, from the request header snapshot (valid during
 // proxy_on_request_headers only), whether the request body is rewritten.
 func (s *stream) planRequestBody(cfg *config.BodyCorrupt) {
+	if s.reqEnd {
+		return // headers only: no body will come
+	}
 	ct, _ := s.headers.Get("content-type")
 	cl, hasLength := s.headers.Get("content-length")
 	if s.bodyQualifies(cfg, ct, cl, hasLength, s.grpc) {
@@ -119,6 +122,9 @@ func (s *stream) armRequestBody() {
 // decision needs and removes a content-length the rewrite would make
 // stale.
 func (s *stream) armResponseBody(cfg *config.BodyCorrupt) {
+	if s.respEnd {
+		return // headers only: no body will come
+	}
 	ct, _ := abi.GetHeaderMapValueTransient(abi.MapTypeHTTPResponseHeaders, "content-type")
 	cl, err := abi.GetHeaderMapValueTransient(abi.MapTypeHTTPResponseHeaders, "content-length")
 	hasLength := err == nil

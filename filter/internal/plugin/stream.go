@@ -39,6 +39,8 @@ type stream struct {
 
 	body      [2]bodyState // body corruption by direction (body.go)
 	reqLength bool         // the request came with a content-length
+	reqEnd    bool         // the request has no body (transient, like headers)
+	respEnd   bool         // the response has no body
 
 	fault.Slot        // place in root.queue while a delay holds the stream
 	localReply   bool // Nedry answered; response callbacks see its reply
@@ -67,10 +69,11 @@ type plan struct {
 
 // OnRequestHeaders removes the x-nedry-* headers, picks the rule, draws its
 // faults and starts carrying them out.
-func (s *stream) OnRequestHeaders(int, bool) abi.Action {
+func (s *stream) OnRequestHeaders(_ int, eos bool) abi.Action {
 	// The header view lives in a buffer the next request reuses: nothing
 	// may read it after this callback, even one that panicked.
 	defer s.dropHeaders()
+	s.reqEnd = eos
 	a := s.onRequestHeaders()
 	s.quietIfSettled()
 	return a
@@ -122,7 +125,7 @@ func (s *stream) reset() {
 		// cfg is already zero.
 		s.body = [2]bodyState{}
 	}
-	s.reqLength = false
+	s.reqLength, s.respEnd = false, false
 	s.applied, s.state = 0, ""
 	s.watch, s.watchTrailers, s.slowSeen, s.sentAt = false, false, false, 0
 	s.Slot = fault.Slot{}
@@ -136,6 +139,7 @@ func (s *stream) dropHeaders() {
 	s.headers = abi.Pairs{}
 	s.path, s.method, s.authority = "", "", ""
 	s.routeName, s.virtualHost, s.cluster, s.fetched = "", "", "", 0
+	s.reqEnd = false
 }
 
 func (s *stream) OnRequestBody(size int, eos bool) abi.Action {
@@ -146,10 +150,11 @@ func (s *stream) OnRequestTrailers(int) abi.Action { return abi.ActionContinue }
 // OnResponseHeaders holds a response-phase delay, corrupts upstream
 // responses and tags responses Nedry touched. Envoy calls it for Nedry's own
 // local replies too; those already carry their tag and are left alone.
-func (s *stream) OnResponseHeaders(int, bool) abi.Action {
+func (s *stream) OnResponseHeaders(_ int, eos bool) abi.Action {
 	if s.localReply || s.cfg == nil {
 		return abi.ActionContinue
 	}
+	s.respEnd = eos
 	if s.panicAt == panicResponse {
 		panic(selfTestPanic{})
 	}
