@@ -30,6 +30,7 @@ var wantScenarios = []string{
 	"dry-run.json",
 	"business-hours.json",
 	"breaking-point.json",
+	"bad-data.json",
 }
 
 // exampleConfigs returns every examples/*.json with its content.

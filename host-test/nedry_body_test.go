@@ -1,6 +1,7 @@
 package hosttest_test
 
 import (
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -286,4 +287,38 @@ func TestBody_headersOnly(t *testing.T) {
 	}
 	wantMetrics(t, h, map[string]int64{"nedry.rule.b.matched": 1, "nedry.rule.b.corruptions_injected": 0})
 	settled(t, h)
+}
+
+// TestBody_badDataExample keeps the README's "Is my service safe from bad
+// data?" walkthrough true: with examples/bad-data.json, u1, u2 and u4 are
+// hit on every request, u3, u5, u6 and requests without a user never.
+func TestBody_badDataExample(t *testing.T) {
+	cfg, err := os.ReadFile(hosttest.RepoPath("examples", "bad-data.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := newNedry(t, string(cfg), hosttest.Options{Workers: 2})
+	const body = `{"amount":42,"qty":2}`
+	for _, tc := range []struct {
+		user string
+		hit  bool
+	}{{"u1", true}, {"u2", true}, {"u3", false}, {"u4", true}, {"u5", false}, {"u6", false}, {"", false}} {
+		for i := 0; i < 3; i++ {
+			req := withBody(get("POST", "/orders", "content-type", "application/json"), body)
+			if tc.user != "" {
+				req.Headers = append(req.Headers, [2]string{"x-user-id", tc.user})
+			}
+			r, _ := run(h, req)
+			if r.Trap != nil {
+				t.Fatalf("%s: trap: %v", tc.user, r.Trap)
+			}
+			want := body
+			if tc.hit {
+				want = `{"amount":-1,"qty":"2"}`
+			}
+			if string(r.Upstream.Body) != want {
+				t.Fatalf("user %q, request %d: upstream got %s, want %s", tc.user, i, r.Upstream.Body, want)
+			}
+		}
+	}
 }

@@ -22,6 +22,10 @@ const (
 	maxJSONPath = 1024
 )
 
+// jsonPathSpecial are the bytes with a meaning of their own in gjson paths
+// besides '.' and '\\'.
+const jsonPathSpecial = "*?#@|!=<>%"
+
 // BodyOpKind names a body operation.
 type BodyOpKind uint8
 
@@ -216,7 +220,7 @@ func (p *parser) bodyOp(path string, v gjson.Result) (BodyOp, bool) {
 			if !ok {
 				break
 			}
-			if why := checkJSONPath(s); why != "" {
+			if why := CheckJSONPath(s); why != "" {
 				p.fail(kp, why, v)
 				break
 			}
@@ -262,10 +266,11 @@ func (p *parser) bodyOp(path string, v gjson.Result) (BodyOp, bool) {
 	return op, len(p.problems) == before
 }
 
-// checkJSONPath accepts the gjson paths body ops use: dot-separated keys
-// and array indexes, no wildcards, modifiers or queries (which select
-// several values or compute one, and sjson cannot write to them).
-func checkJSONPath(s string) string {
+// CheckJSONPath accepts the gjson paths body ops use: dot-separated keys
+// and array indexes, no wildcards, modifiers, queries or multipaths (which
+// select several values or compute one, and sjson cannot write to them).
+// It returns why s is refused, or "".
+func CheckJSONPath(s string) string {
 	if s == "" {
 		return "must be a JSON path like \"order.items.0.price\", not empty"
 	}
@@ -275,6 +280,11 @@ func checkJSONPath(s string) string {
 	if !printable(s) {
 		return "must be printable ASCII"
 	}
+	if s[0] == '{' || s[0] == '[' {
+		// gjson reads a path that starts so as a multipath: a new
+		// document built from several paths, not a place in this one.
+		return "must be keys and array indexes separated by dots, not a multipath"
+	}
 	esc := false
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -283,8 +293,8 @@ func checkJSONPath(s string) string {
 			esc = false
 		case c == '\\':
 			esc = true
-		case c == '*' || c == '?' || c == '#' || c == '@' || c == '|' || c == '!' || c == '=' || c == '<' || c == '>' || c == '%':
-			return "must be keys and array indexes separated by dots (escape " + string(c) + " with \\), no wildcards, queries or modifiers"
+		case strings.IndexByte(jsonPathSpecial, c) >= 0:
+			return "must be keys and array indexes separated by dots (escape " + string(c) + " with \\), no wildcards, queries, modifiers or multipaths"
 		case c == '.' && (i == 0 || i == len(s)-1 || s[i+1] == '.'):
 			return "must not have empty path segments"
 		}

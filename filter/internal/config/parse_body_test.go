@@ -63,7 +63,8 @@ func TestParse_bodyErrors(t *testing.T) {
 			[]string{at + `.ops[0].length: must be in [0, 16777216], got -1`}},
 		{"replace not a string", `{"ops": [{"op": "replace", "value": 1}]}`, []string{at + `.ops[0].value: must be a string, got 1`}},
 		{"wildcard path", `{"ops": [{"op": "remove", "path": "items.#.sku"}]}`, []string{at +
-			`.ops[0].path: must be keys and array indexes separated by dots (escape # with \), no wildcards, queries or modifiers, got "items.#.sku"`}},
+			`.ops[0].path: must be keys and array indexes separated by dots (escape # with \), no wildcards, queries, modifiers or multipaths, got "items.#.sku"`}},
+		{"multipath", `{"ops": [{"op": "remove", "path": "{a,b}"}]}`, []string{at + `.ops[0].path: must be keys and array indexes separated by dots, not a multipath, got "{a,b}"`}},
 		{"empty segment", `{"ops": [{"op": "remove", "path": "a..b"}]}`, []string{at + `.ops[0].path: must not have empty path segments, got "a..b"`}},
 		{"empty path", `{"ops": [{"op": "remove", "path": ""}]}`,
 			[]string{at + `.ops[0].path: must be a JSON path like "order.items.0.price", not empty, got ""`}},

@@ -92,21 +92,6 @@ func FuzzApplyBody(f *testing.F) {
 	})
 }
 
-// validPath reports whether path is one the config accepts (plain keys and
-// indexes): the fuzz checks only promise what validated configs can ask.
-func validPath(path string) bool {
-	if path == "" {
-		return false
-	}
-	for i := 0; i < len(path); i++ {
-		switch c := path[i]; {
-		case c == '*' || c == '?' || c == '#' || c == '@' || c == '|' || c == '!' || c == '=' || c == '<' || c == '>' || c == '%' || c == '\\':
-			return false
-		case c == '.' && (i == 0 || i == len(path)-1 || path[i+1] == '.'):
-			return false
-		case c < 0x20 || c > 0x7e:
-			return false
-		}
-	}
-	return true
-}
+// validPath reports whether the config accepts path: the fuzz checks only
+// promise what validated configs can ask.
+func validPath(path string) bool { return config.CheckJSONPath(path) == "" }
