@@ -61,25 +61,36 @@ func (h *Host) Advance(d time.Duration) {
 	target := h.clock().Add(d)
 	for {
 		w, root, at := h.nextTick(target)
-		// A slow upstream's answer due before the next tick comes first;
-		// at the same instant the tick does, as a timer armed earlier.
-		if i, due := h.nextAnswer(target); i >= 0 && (root == nil || due.Before(at)) {
-			if due.After(h.clock()) {
-				h.now.Store(due.UnixNano())
-			}
-			h.deliverAnswer(i)
+		// A slow upstream's answer or an HTTP call's answer due before the
+		// next tick comes first; at the same instant the tick does, as a
+		// timer armed earlier.
+		ai, adue := h.nextAnswer(target)
+		ci, cdue := h.nextCall(target)
+		if ai >= 0 && (root == nil || adue.Before(at)) && (ci < 0 || !cdue.Before(adue)) {
+			h.moveClock(adue)
+			h.deliverAnswer(ai)
+			continue
+		}
+		if ci >= 0 && (root == nil || cdue.Before(at)) {
+			h.moveClock(cdue)
+			h.answerCall(ci)
 			continue
 		}
 		if root == nil {
 			break
 		}
-		if at.After(h.clock()) {
-			h.now.Store(at.UnixNano())
-		}
+		h.moveClock(at)
 		h.fireTick(w, root, at)
 	}
 	if target.After(h.clock()) {
 		h.now.Store(target.UnixNano())
+	}
+}
+
+// moveClock moves the virtual clock to t unless it is already past it.
+func (h *Host) moveClock(t time.Time) {
+	if t.After(h.clock()) {
+		h.now.Store(t.UnixNano())
 	}
 }
 

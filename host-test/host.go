@@ -41,6 +41,8 @@ type Host struct {
 	// (Request.UpstreamLatency).
 	answersMu sync.Mutex
 	answers   []pendingAnswer
+	// book records proxy_http_call calls and schedules their answers.
+	book callBook
 
 	pushMu       sync.Mutex
 	pluginConfig []byte
@@ -102,6 +104,8 @@ func New(ctx context.Context, wasm []byte, opts Options) (*Host, error) {
 		Properties: abi.PropertyDefaults{PluginName: opts.PluginName, RootID: opts.RootID,
 			VMID: opts.VMID, NodeID: opts.NodeID, Values: opts.Properties},
 		CallObserver: opts.CallObserver,
+		Cluster:      h.clusterKnown,
+		HTTPCall:     h.onHTTPCall,
 	}
 	if opts.RealTime {
 		h.tickWake = make(chan struct{}, 1)
@@ -410,7 +414,11 @@ func (h *Host) Do(req Request) Result {
 		_, root, at := h.nextTick(deadline)
 		if i, due := h.nextAnswer(deadline); i >= 0 && (root == nil || due.Before(at)) {
 			root, at = nil, due
-		} else if root == nil {
+		}
+		if i, due := h.nextCall(deadline); i >= 0 && (root == nil && at.IsZero() || due.Before(at)) {
+			root, at = nil, due
+		}
+		if at.IsZero() {
 			break
 		}
 		if d := at.Sub(h.clock()); d > 0 {

@@ -154,6 +154,9 @@ type Options struct {
 	// Upstream answers requests that reach the upstream when the Request has
 	// no Upstream or Response of its own. Default: 200 "ok".
 	Upstream func(ctx context.Context, req *UpstreamRequest) (*Response, error)
+	// Clusters are the upstream clusters proxy_http_call can reach, by
+	// name; a call to any other answers BadArgument, as Envoy does.
+	Clusters map[string]Cluster
 	// Properties are default property values by dotted path, e.g.
 	// "xds.cluster_name"; Request.Properties override them.
 	Properties map[string]string

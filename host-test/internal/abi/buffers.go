@@ -25,6 +25,8 @@ func (vm *VM) buffer(t BufferType) *[]byte {
 		if !c.IsRoot() && c.Phase == PhaseResponseBody {
 			return &c.Bodies[BufferResponseBody]
 		}
+	case BufferHTTPCallResponseBody:
+		return vm.httpCallBody()
 	case BufferVMConfiguration:
 		if vm.vmStarting {
 			return &vm.vmConfig

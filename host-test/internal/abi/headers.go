@@ -81,6 +81,9 @@ func (vm *VM) headerMap(call string, t MapType, write bool) (*HeaderMap, Status)
 	if t > MapTypeMax {
 		return nil, StatusBadArgument
 	}
+	if t == MapHTTPCallResponseHeaders || t == MapHTTPCallResponseTrailers {
+		return vm.httpCallMap(t, write)
+	}
 	c := vm.active()
 	if c == nil || c.IsRoot() || t > MapResponseTrailers {
 		return nil, StatusBadArgument

@@ -13,7 +13,7 @@ import (
 func Register(ctx context.Context, rt wazero.Runtime) error {
 	env := rt.NewHostModuleBuilder("env")
 	for _, group := range [][]hostFunc{loggingFuncs, headerFuncs, bufferFuncs, propertyFuncs,
-		metricFuncs, timerFuncs, httpFuncs, sharedDataFuncs, unsupportedFuncs} {
+		metricFuncs, timerFuncs, httpFuncs, httpCallFuncs, sharedDataFuncs, unsupportedFuncs} {
 		for _, f := range group {
 			env.NewFunctionBuilder().WithGoModuleFunction(f.fn, f.params, f.results).Export(f.name)
 		}

@@ -7,7 +7,7 @@ import (
 )
 
 // Hostcalls Envoy provides but this harness does not emulate (shared
-// queues, HTTP and gRPC callouts, foreign functions, the 0.1.0
+// queues, gRPC callouts, foreign functions, the 0.1.0
 // proxy_get_configuration, proxy_get_status). They exist so that a module
 // importing them links, as it would in Envoy; calling one fails loudly in
 // strict mode instead of pretending to work, and answers Unimplemented in
@@ -25,7 +25,6 @@ var unsupportedFuncs = []hostFunc{
 	unsupported("proxy_resolve_shared_queue", 5),
 	unsupported("proxy_dequeue_shared_queue", 3),
 	unsupported("proxy_enqueue_shared_queue", 3),
-	unsupported("proxy_http_call", 10),
 	unsupported("proxy_grpc_call", 12),
 	unsupported("proxy_grpc_stream", 9),
 	unsupported("proxy_grpc_close", 1),

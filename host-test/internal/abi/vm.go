@@ -42,6 +42,12 @@ type Env struct {
 	// outermost guest export call (see VM.call). Nil costs one nil check per
 	// call: no clock is read.
 	CallObserver func(export string, d time.Duration)
+	// Cluster reports whether proxy_http_call may reach a cluster of that
+	// name (Envoy's getThreadLocalCluster); nil knows none.
+	Cluster func(name string) bool
+	// HTTPCall, when set, is told of every call a guest made, while the
+	// hostcall runs (the VM is locked: it must not call into it).
+	HTTPCall func(vm *VM, hc *HTTPCall)
 }
 
 // Phase is where a stream context is in Envoy's filter chain. The header and
@@ -110,8 +116,9 @@ type Context struct {
 	Reply       *LocalReply // proxy_send_local_response requested
 	Callbacks   []string
 
-	configuring  bool // PluginConfiguration buffer visible (proxy_on_configure)
-	awaitingDone bool // retiring root whose proxy_on_done answered false
+	callResponse *HTTPCallResponse // root: the response whose proxy_on_http_call_response runs
+	configuring  bool              // PluginConfiguration buffer visible (proxy_on_configure)
+	awaitingDone bool              // retiring root whose proxy_on_done answered false
 }
 
 // IsRoot reports whether c is a root (plugin) context.
@@ -196,6 +203,8 @@ type VM struct {
 	vmStarting bool
 	metricIDs  []*metric
 	hostCalls  atomic.Uint64
+	httpCalls  map[uint32]*HTTPCall // in flight, by token
+	httpToken  uint32
 	stack      [8]uint64
 	allocStk   [1]uint64
 
@@ -211,6 +220,7 @@ type callbacks struct {
 	malloc                                                                api.Function
 	contextCreate, vmStart, configure, tick, done, log, delete            api.Function
 	reqHeaders, reqBody, reqTrailers, respHeaders, respBody, respTrailers api.Function
+	httpCallResponse                                                      api.Function
 }
 
 type vmKey struct{}
@@ -262,6 +272,8 @@ func NewVM(ctx context.Context, rt wazero.Runtime, m wazero.CompiledModule, env 
 		respHeaders:   f("proxy_on_response_headers"),
 		respBody:      f("proxy_on_response_body"),
 		respTrailers:  f("proxy_on_response_trailers"),
+
+		httpCallResponse: f("proxy_on_http_call_response"),
 	}
 	if vm.fn.malloc == nil {
 		// cpp-host falls back to an exported malloc.

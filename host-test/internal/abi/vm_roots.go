@@ -47,6 +47,7 @@ func (vm *VM) Roots() []*Context {
 
 // forgetRoot removes a root context from the VM's tables.
 func (vm *VM) forgetRoot(root *Context) {
+	vm.cancelHTTPCalls(root)
 	delete(vm.contexts, root.ID)
 	for i, r := range vm.roots {
 		if r == root {

@@ -1,0 +1,199 @@
+package hosttest
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+)
+
+// callLogs returns the guest's "response ..." log lines, in order.
+func callLogs(h *Host) []string {
+	var out []string
+	for _, l := range h.Logs() {
+		if strings.HasPrefix(l.Message, "response ") {
+			out = append(out, l.Message)
+		}
+	}
+	return out
+}
+
+// proxy_http_call's checks, as Envoy's Context::httpCall: a known cluster,
+// :method, :path and :authority, a timeout that is not negative as an
+// int32; tokens count from 1 per VM.
+func TestHTTPCall_status(t *testing.T) {
+	tests := []struct {
+		name      string
+		headers   []string
+		wantSt    string
+		wantToken string
+	}{
+		{"ok", []string{"x-call", "payments"}, "0", "1"},
+		{"unknown cluster", []string{"x-call", "nowhere"}, "2", "0"},
+		{"no :path", []string{"x-call", "payments", "x-call-omit", ":path"}, "2", "0"},
+		{"no :method", []string{"x-call", "payments", "x-call-omit", ":method"}, "2", "0"},
+		{"no :authority", []string{"x-call", "payments", "x-call-omit", ":authority"}, "2", "0"},
+		{"negative timeout", []string{"x-call", "payments", "x-call-timeout", "4294967295"}, "2", "0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHost(t, "httpcall", Options{Clusters: map[string]Cluster{"payments": {}}})
+			res := h.Do(req(tt.headers...))
+			mustNoTrap(t, res)
+			if st, tok := hv(res, "x-call-status"), hv(res, "x-call-token"); st != tt.wantSt || tok != tt.wantToken {
+				t.Fatalf("status %s token %s, want %s %s", st, tok, tt.wantSt, tt.wantToken)
+			}
+			if n, want := len(h.HTTPCalls()), map[bool]int{true: 1, false: 0}[tt.wantSt == "0"]; n != want {
+				t.Fatalf("%d calls recorded, want %d", n, want)
+			}
+		})
+	}
+}
+
+// A call made during a stream callback belongs to the root context (cpp-host
+// makes it on root_context()): it outlives the stream, its response goes to
+// proxy_on_http_call_response with the root's id after the stream ended.
+// The response's
+// headers (:status first), body and trailers are readable in the callback.
+func TestHTTPCall_response(t *testing.T) {
+	var got *UpstreamRequest
+	h := newHost(t, "httpcall", Options{Clusters: map[string]Cluster{"payments": {
+		Latency: 50 * time.Millisecond,
+		Handler: func(_ context.Context, r *UpstreamRequest) (*Response, error) {
+			got = r
+			return &Response{Status: 201, Headers: [][2]string{{"X-Paid", "yes"}}, Body: []byte("paid"),
+				Trailers: [][2]string{{"grpc-status", "0"}}}, nil
+		}}}})
+	res := h.Do(req(":method", "POST", ":path", "/pay", ":authority", "shop", "x-call", "payments",
+		"x-call-body", "amount=1", "x-call-trailer", "k=v", "x-call-timeout", "5000"))
+	mustNoTrap(t, res)
+	if res.Response == nil || res.Response.Status != 200 {
+		t.Fatalf("the stream did not complete untouched: %+v", res.Response)
+	}
+	calls := h.HTTPCalls()
+	if len(calls) != 1 || calls[0].Outcome != "pending" {
+		t.Fatalf("calls %+v, want one pending", calls)
+	}
+	h.Advance(49 * time.Millisecond)
+	if n := len(callLogs(h)); n != 0 || got != nil {
+		t.Fatalf("answered before the cluster's latency: %d logs", n)
+	}
+	h.Advance(time.Millisecond)
+	logs := callLogs(h)
+	want := "response token=1 root=1 headers=2 body=4 trailers=1 status=201 bodytext=paid trailer=26 effective=-"
+	if len(logs) != 1 || logs[0] != want {
+		t.Fatalf("logs %q, want [%q]", logs, want)
+	}
+	wantHeaders := [][2]string{{":method", "POST"}, {":path", "/pay"}, {":authority", "shop"},
+		{"x-copy", "1"}, {"content-length", "8"}}
+	if got == nil || string(got.Body) != "amount=1" || !equalPairs(got.Headers, wantHeaders) ||
+		!equalPairs(got.Trailers, [][2]string{{"k", "v"}}) {
+		t.Fatalf("cluster received %+v, want headers %q, body amount=1, trailers k=v", got, wantHeaders)
+	}
+	c := h.HTTPCalls()[0]
+	if c.Outcome != "response" || c.Response.Status != 201 || c.Timeout != 5*time.Second ||
+		c.Done.Sub(c.Sent) != 50*time.Millisecond {
+		t.Fatalf("record %+v", c)
+	}
+}
+
+func equalPairs(a, b [][2]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// Outcomes on the virtual clock: Envoy's 504 when the timeout passes first
+// (a response, not a failure), 503 for a connection failure, a reset with
+// no response at all, and no timeout when timeout_milliseconds is 0.
+func TestHTTPCall_outcomes(t *testing.T) {
+	tests := []struct {
+		name    string
+		cluster Cluster
+		timeout string
+		advance time.Duration
+		outcome string
+		log     string
+	}{
+		{"timeout first", Cluster{Latency: 2 * time.Second}, "1000", time.Second, "timeout",
+			"headers=2 body=24 trailers=0 status=504 bodytext=upstream request timeout"},
+		{"answer just before the timeout", Cluster{Latency: 999 * time.Millisecond}, "1000", 999 * time.Millisecond, "response",
+			"headers=2 body=2 trailers=0 status=200 bodytext=ok"},
+		{"no timeout", Cluster{Latency: time.Hour}, "0", time.Hour, "response",
+			"headers=2 body=2 trailers=0 status=200 bodytext=ok"},
+		{"connection failure", Cluster{Handler: func(context.Context, *UpstreamRequest) (*Response, error) {
+			return nil, context.DeadlineExceeded
+		}}, "0", 0, "response", "status=503"},
+		{"reset", Cluster{Handler: func(context.Context, *UpstreamRequest) (*Response, error) {
+			return nil, ErrReset
+		}}, "0", 0, "reset", "headers=0 body=0 trailers=0 status= bodytext= trailer=0"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h := newHost(t, "httpcall", Options{Clusters: map[string]Cluster{"c": tt.cluster}})
+			mustNoTrap(t, h.Do(req("x-call", "c", "x-call-timeout", tt.timeout)))
+			if tt.advance > 0 {
+				h.Advance(tt.advance - time.Millisecond)
+				if c := h.HTTPCalls()[0]; c.Outcome != "pending" {
+					t.Fatalf("outcome %s a millisecond early", c.Outcome)
+				}
+				h.Advance(time.Millisecond)
+			} else {
+				h.Advance(0)
+			}
+			c := h.HTTPCalls()[0]
+			logs := callLogs(h)
+			if c.Outcome != tt.outcome || len(logs) != 1 || !strings.Contains(logs[0], tt.log) {
+				t.Fatalf("outcome %s logs %q, want %s and %q", c.Outcome, logs, tt.outcome, tt.log)
+			}
+		})
+	}
+}
+
+// A stream may wait for its call: paused until the response, continued
+// from the callback through proxy_set_effective_context. And a call made
+// from proxy_on_tick (the root context) is sent at the tick.
+func TestHTTPCall_waitAndTick(t *testing.T) {
+	h := newHost(t, "httpcall", Options{Clusters: map[string]Cluster{"c": {Latency: 100 * time.Millisecond}}})
+	res := h.Do(req("x-call", "c", "x-call-wait", "1"))
+	mustNoTrap(t, res)
+	if res.Held != 100*time.Millisecond || res.Upstream == nil {
+		t.Fatalf("held %v, upstream %v: want 100ms and reached", res.Held, res.Upstream != nil)
+	}
+	if logs := callLogs(h); len(logs) != 1 || !strings.HasSuffix(logs[0], "effective=0") {
+		t.Fatalf("logs %q", logs)
+	}
+	start := h.Now()
+	mustNoTrap(t, h.Do(req("x-call", "c", "x-call-from", "tick")))
+	h.Advance(time.Second)
+	calls := h.HTTPCalls()
+	if len(calls) != 2 || calls[1].Sent.Sub(start) != 10*time.Millisecond || calls[1].Outcome != "response" {
+		t.Fatalf("tick call %+v, want sent 10ms after the request and answered", calls)
+	}
+}
+
+// Envoy's Context destructor cancels the calls a context owns: once the
+// root that owns a call is deleted (retired by a push), its response never
+// reaches the guest, while a call of the new root still does.
+func TestHTTPCall_cancelledWithItsRoot(t *testing.T) {
+	h := newHost(t, "httpcall", Options{Clusters: map[string]Cluster{"c": {Latency: time.Second}}})
+	mustNoTrap(t, h.Do(req("x-call", "c")))
+	if err := h.Reconfigure([]byte("next")); err != nil {
+		t.Fatal(err)
+	}
+	mustNoTrap(t, h.Do(req("x-call", "c")))
+	h.Advance(time.Second)
+	calls := h.HTTPCalls()
+	if len(calls) != 2 || calls[0].Outcome != "cancelled" || calls[1].Outcome != "response" {
+		t.Fatalf("calls %+v, want the old root's cancelled and the new root's answered", calls)
+	}
+	if logs := callLogs(h); len(logs) != 1 {
+		t.Fatalf("logs %q, want the new root's response only", logs)
+	}
+}
