@@ -197,3 +197,55 @@ func TestHTTPCall_cancelledWithItsRoot(t *testing.T) {
 		t.Fatalf("logs %q, want the new root's response only", logs)
 	}
 }
+
+// Outside proxy_on_http_call_response there is no call response: map type
+// 6 answers BadArgument and buffer type 4 NotFound, as Envoy's getMap and
+// getBuffer return nothing.
+func TestHTTPCall_responseOnlyInItsCallback(t *testing.T) {
+	h := newHost(t, "httpcall", Options{})
+	res := h.Do(req("x-call-probe", "1"))
+	mustNoTrap(t, res)
+	if m, b := hv(res, "x-probe-map"), hv(res, "x-probe-buffer"); m != "2" || b != "1" {
+		t.Fatalf("map %s buffer %s, want 2 (BadArgument) and 1 (NotFound)", m, b)
+	}
+}
+
+// On the wall clock (nedry run) a call goes to its cluster on a goroutine
+// of its own and its answer reaches the guest when the handler returns;
+// the handler's context ends at the call's timeout.
+func TestHTTPCall_realTime(t *testing.T) {
+	logs := make(chan string, 4)
+	release := make(chan struct{})
+	h := newHost(t, "httpcall", Options{RealTime: true,
+		Logger: func(e LogEntry) {
+			if strings.HasPrefix(e.Message, "response ") {
+				logs <- e.Message
+			}
+		},
+		Clusters: map[string]Cluster{
+			"slow": {Handler: func(ctx context.Context, _ *UpstreamRequest) (*Response, error) {
+				<-ctx.Done() // answers only once the call's timeout ends it
+				return nil, ctx.Err()
+			}},
+			"ok": {Handler: func(context.Context, *UpstreamRequest) (*Response, error) {
+				<-release
+				return &Response{Status: 202}, nil
+			}},
+		}})
+	mustNoTrap(t, h.Do(req("x-call", "ok")))
+	mustNoTrap(t, h.Do(req("x-call", "slow", "x-call-timeout", "20")))
+	close(release)
+	var got []string
+	for len(got) < 2 {
+		select {
+		case l := <-logs:
+			got = append(got, l)
+		case <-time.After(10 * time.Second):
+			t.Fatalf("answers so far %q, want two", got)
+		}
+	}
+	joined := strings.Join(got, "\n")
+	if !strings.Contains(joined, "status=202") || !strings.Contains(joined, "status=504") {
+		t.Fatalf("answers %q, want a 202 and a 504", got)
+	}
+}

@@ -5,7 +5,9 @@
 // x-call-timeout (ms) as its timeout; the status and token go upstream as
 // x-call-status and x-call-token. x-call-from: tick makes the call from the
 // root context on the next tick instead (status logged). x-call-wait pauses
-// the stream until the response, which then continues it.
+// the stream until the response, which then continues it. x-call-probe
+// reads map type 6 and buffer type 4 outside any call's callback and adds
+// the statuses as x-probe-map and x-probe-buffer.
 //
 // Every response is logged as "response token=T root=R headers=H body=B
 // trailers=T status=S bodytext=... trailer=... effective=E": the counts
@@ -91,6 +93,13 @@ func atoi(s string) uint32 {
 //go:wasmexport proxy_on_request_headers
 func onRequestHeaders(id, n, eos uint32) uint32 {
 	guestabi.Held = guestabi.Held[:0]
+	if _, st := guestabi.GetHeader(0, "x-call-probe"); st == 0 {
+		// No call response exists outside its callback.
+		_, mst := guestabi.GetHeader(6, ":status")
+		var bp, bs uint32
+		guestabi.AddHeader(0, "x-probe-map", guestabi.Itoa(int64(mst)))
+		guestabi.AddHeader(0, "x-probe-buffer", guestabi.Itoa(int64(guestabi.ProxyGetBufferBytes(4, 0, 10, &bp, &bs))))
+	}
 	cluster, st := guestabi.GetHeader(0, "x-call")
 	if st != 0 {
 		return 0
