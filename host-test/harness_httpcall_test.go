@@ -2,6 +2,7 @@ package hosttest
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -86,8 +87,8 @@ func TestHTTPCall_response(t *testing.T) {
 	}
 	wantHeaders := [][2]string{{":method", "POST"}, {":path", "/pay"}, {":authority", "shop"},
 		{"x-copy", "1"}, {"content-length", "8"}}
-	if got == nil || string(got.Body) != "amount=1" || !equalPairs(got.Headers, wantHeaders) ||
-		!equalPairs(got.Trailers, [][2]string{{"k", "v"}}) {
+	if got == nil || string(got.Body) != "amount=1" || !slices.Equal(got.Headers, wantHeaders) ||
+		!slices.Equal(got.Trailers, [][2]string{{"k", "v"}}) {
 		t.Fatalf("cluster received %+v, want headers %q, body amount=1, trailers k=v", got, wantHeaders)
 	}
 	c := h.HTTPCalls()[0]
@@ -95,18 +96,6 @@ func TestHTTPCall_response(t *testing.T) {
 		c.Done.Sub(c.Sent) != 50*time.Millisecond {
 		t.Fatalf("record %+v", c)
 	}
-}
-
-func equalPairs(a, b [][2]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
 }
 
 // Outcomes on the virtual clock: Envoy's 504 when the timeout passes first

@@ -2,6 +2,8 @@ package abi
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/tetratelabs/wazero/api"
@@ -92,10 +94,10 @@ func (vm *VM) ProxyHTTPCall(up, us, hp, hs, bp, bs, tp, ts, timeoutMS, rt uint32
 		return StatusBadArgument
 	}
 	for i := range headers {
-		headers[i][0] = toLower(headers[i][0])
+		headers[i][0] = strings.ToLower(headers[i][0])
 	}
 	for i := range trailers {
-		trailers[i][0] = toLower(trailers[i][0])
+		trailers[i][0] = strings.ToLower(trailers[i][0])
 	}
 	m := HeaderMap{Pairs: headers}
 	for _, k := range [...]string{":path", ":method", ":authority"} {
@@ -105,7 +107,7 @@ func (vm *VM) ProxyHTTPCall(up, us, hp, hs, bp, bs, tp, ts, timeoutMS, rt uint32
 	}
 	if len(body) > 0 {
 		// Envoy sets content-length to the body it sends.
-		m.Replace("content-length", itoa(len(body)))
+		m.Replace("content-length", strconv.Itoa(len(body)))
 	}
 	token := vm.nextHTTPCallToken()
 	hc := &HTTPCall{Token: token, Root: root, Cluster: string(cluster), Headers: m.Pairs,
@@ -206,35 +208,6 @@ func (vm *VM) httpCallBody() *[]byte {
 		return &r.Body
 	}
 	return nil
-}
-
-func toLower(s string) string {
-	for i := 0; i < len(s); i++ {
-		if 'A' <= s[i] && s[i] <= 'Z' {
-			b := []byte(s)
-			for j := i; j < len(b); j++ {
-				if 'A' <= b[j] && b[j] <= 'Z' {
-					b[j] += 'a' - 'A'
-				}
-			}
-			return string(b)
-		}
-	}
-	return s
-}
-
-func itoa(n int) string {
-	if n == 0 {
-		return "0"
-	}
-	var b [20]byte
-	i := len(b)
-	for n > 0 {
-		i--
-		b[i] = byte('0' + n%10)
-		n /= 10
-	}
-	return string(b[i:])
 }
 
 var httpCallFuncs = []hostFunc{
