@@ -36,15 +36,20 @@ func BenchmarkTimed(b *testing.B) {
 	// A Friday at 10:00 UTC: the window is open and no change is near.
 	opts := hosttest.Options{Start: time.Date(2026, 6, 5, 10, 0, 0, 0, time.UTC)}
 	// guarded is plain with a guardrail on the rule the request matches: its
-	// control requests are watched to their response.
-	const guarded = `{"seed": 42, "rules": [
-	  {"name": "pass", "match": {"prefix": "/pass/"}, "abort": {"percent": 0},
-	   "halt": {"max_error_percent": 50, "max_slow_percent": 50, "slow": "1s"}},
+	// control requests are watched to their response. A guardrail on errors
+	// reads the response :status; one on slowness reads the clock at both
+	// ends; one on both does both.
+	guarded := func(halt string) string {
+		return `{"seed": 42, "rules": [
+	  {"name": "pass", "match": {"prefix": "/pass/"}, "abort": {"percent": 0}, "halt": ` + halt + `},
 	  {"name": "other", "match": {"prefix": "/other-rule/"}, "abort": {"percent": 10}}]}`
+	}
 	cases := []struct{ name, path, cfg string }{
 		{"none", "/none/x", timed},
 		{"pass", "/pass/x", timed},
-		{"guarded", "/pass/x", guarded},
+		{"guarded", "/pass/x", guarded(`{"max_error_percent": 50, "max_slow_percent": 50, "slow": "1s"}`)},
+		{"guarded-errors", "/pass/x", guarded(`{"max_error_percent": 50}`)},
+		{"guarded-slow", "/pass/x", guarded(`{"max_slow_percent": 50, "slow": "1s"}`)},
 	}
 	for _, c := range cases {
 		path := c.path

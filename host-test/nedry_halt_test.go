@@ -162,3 +162,35 @@ func TestHalt_breakingPoint(t *testing.T) {
 		t.Fatalf("no halt line ending in the ramp's rate: %v", logsAt(h.Logs(), hosttest.LogLevelError))
 	}
 }
+
+// A control request of a guarded rule costs only the host calls its
+// guardrail needs over those of an unguarded rule's request: the response
+// :status when errors count, two clock reads when slowness counts.
+func TestHalt_controlRequestCalls(t *testing.T) {
+	const rule = `{"rules": [{"name": "pay", "match": {"prefix": "/pay"}, "abort": {"percent": 0}%s}]}`
+	calls := func(t *testing.T, halt string) uint64 {
+		h := newNedry(t, strings.Replace(rule, "%s", halt, 1), hosttest.Options{})
+		run(h, get("GET", "/pay")) // warm up
+		before := h.HostCalls()
+		for i := 0; i < 20; i++ {
+			run(h, get("GET", "/pay"))
+		}
+		return (h.HostCalls() - before) / 20
+	}
+	plain := calls(t, "")
+	tests := []struct {
+		name, halt string
+		extra      uint64
+	}{
+		{"errors", `, "halt": {"max_error_percent": 5}`, 1},
+		{"slow", `, "halt": {"max_slow_percent": 5, "slow": "1s"}`, 2},
+		{"both", `, "halt": {"max_error_percent": 5, "max_slow_percent": 5, "slow": "1s"}`, 3},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			if have := calls(t, tc.halt); have != plain+tc.extra {
+				t.Fatalf("%d host calls per control request, want %d (%d without a guardrail + %d)", have, plain+tc.extra, plain, tc.extra)
+			}
+		})
+	}
+}

@@ -148,6 +148,8 @@ var targets = []target{
 	{"BenchmarkTimed/pass", "x-plain", 1.05, "untimed match, timed elsewhere <= 1.05x", atMost},
 	{"BenchmarkTimed/none", "x-prev", 0, "the same vs NEDRY_BASE_WASM", contextOnly},
 	{"BenchmarkTimed/guarded", "x-plain", 1.2, "matched under a guardrail <= 1.2x without", atMost},
+	{"BenchmarkTimed/guarded-errors", "x-plain", 1.2, "the same, guardrail on errors only", atMost},
+	{"BenchmarkTimed/guarded-slow", "x-plain", 1.2, "the same, guardrail on slowness only", atMost},
 }
 
 // columns are the metrics shown for every benchmark that has them; the

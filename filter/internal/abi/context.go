@@ -204,6 +204,19 @@ func Quiet(contextID uint32) (released bool) {
 	return false
 }
 
+// Release tells the layer that the plugin is finished with stream
+// contextID before the stream ends: the layer forgets its context, answers
+// its remaining callbacks as for a quiet stream, and never calls the
+// context again, proxy_on_delete included, so the plugin may reuse it at
+// once. A control request of a guarded rule is decided at its response
+// headers; releasing it there spares its proxy_on_delete the plugin code
+// under panic recovery (BenchmarkTimed/guarded). Callbacks of a released
+// id that come out of order find no context, and do nothing.
+func Release(contextID uint32) {
+	streams.remove(contextID)
+	lastStream.id, lastStream.e, lastQuiet = 0, streamEntry{}, contextID
+}
+
 // lastQuiet is the stream that went quiet last, or 0. The exports compare
 // against it first, inline: a quiet stream's remaining callbacks nearly
 // always follow its request headers in a row, and in wasm even the cached

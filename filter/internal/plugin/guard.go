@@ -80,8 +80,8 @@ func (s *stream) startWatch() {
 	}
 }
 
-// observeResponse counts a watched stream at its response headers: an
-// error when the status is 5xx or a gRPC status in the headers is one of
+// observeResponse counts a watched stream at its response headers: when
+// errors count, an error when the status is 5xx or a gRPC status in the headers is one of
 // UNKNOWN, DEADLINE_EXCEEDED, INTERNAL, UNAVAILABLE; slow when the response
 // took longer than the rule's slow. A gRPC response without grpc-status in
 // its headers is decided at its trailers.
@@ -89,6 +89,12 @@ func (s *stream) observeResponse() {
 	g := s.plan.stats.guard
 	s.slowSeen = g.halt.HasSlow && now()-s.sentAt > int64(g.halt.Slow)
 	s.sentAt = 0
+	if !g.halt.HasError {
+		// Only slowness counts: the status is not read (one host call and
+		// one proxy_on_memory_allocate fewer per control request).
+		s.finishWatch(false)
+		return
+	}
 	status, _ := abi.GetHeaderMapValueTransient(abi.MapTypeHTTPResponseHeaders, ":status")
 	if len(status) == 3 && status[0] == '5' {
 		s.finishWatch(true)

@@ -162,9 +162,10 @@ func (s *stream) OnResponseHeaders(_ int, eos bool) abi.Action {
 		s.observeResponse()
 		if !s.watchTrailers {
 			// A control request has nothing else to do: the rest of the
-			// stream's callbacks stay out of plugin code (OnDelete still
-			// comes and recycles the context).
-			abi.Quiet(s.id)
+			// stream's callbacks, OnDelete included, stay out of plugin
+			// code, and the context is recycled now.
+			abi.Release(s.id)
+			s.root.plugin.recycle(s)
 			return abi.ActionContinue
 		}
 	}
