@@ -177,8 +177,10 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		requestTimeout: o.requestTimeout, idleTimeout: o.idleTimeout}
 	upstreamDesc := "demo (built-in JSON echo of method, path and headers)"
 	var fwd *forwarder
+	var demo *demoService
 	if o.demo {
-		p.upstream, p.cluster = demoUpstream, "demo"
+		demo = newDemoService()
+		p.upstream, p.cluster = demo.serve, "demo"
 	} else {
 		u, err := url.Parse(o.upstream)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -225,6 +227,9 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer host.Close(context.Background())
 	p.host = host
+	if demo != nil {
+		demo.setMetrics(host.Metrics)
+	}
 
 	log.infof("wasm %s (%d bytes), %d workers", o.wasm, len(wasm), o.workers)
 	log.infof("config %s: %s", o.config, summary(cfg))
