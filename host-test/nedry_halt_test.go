@@ -194,3 +194,37 @@ func TestHalt_controlRequestCalls(t *testing.T) {
 		})
 	}
 }
+
+// Control requests whose responses come in another order than their
+// requests are each counted once, and a stream let go at its response
+// headers leaves the others alone: three overlapping failing control
+// requests answered last-started first, with a matched request of another
+// rule in flight, halt the rule on the count of three.
+func TestHalt_overlappingControlRequests(t *testing.T) {
+	cfg := `{"seed": 5, "rules": [
+	  {"name": "pay", "match": {"prefix": "/pay"}, "abort": {"percent": 0},
+	   "halt": {"max_error_percent": 50, "window": "10s", "min_requests": 3, "cooldown": "1m"}},
+	  {"name": "other", "match": {"prefix": "/other"}, "abort": {"percent": 0}}]}`
+	h := newNedry(t, cfg, hosttest.Options{})
+	var streams []*hosttest.Stream
+	for i, path := range []string{"/pay", "/other", "/pay", "/pay"} {
+		req := get("GET", path)
+		req.Upstream = upstreamStatus(503)
+		req.UpstreamLatency = time.Duration(40-10*i) * time.Millisecond
+		streams = append(streams, h.Start(req))
+	}
+	h.Advance(50 * time.Millisecond)
+	for i, s := range streams {
+		if !s.Done() {
+			t.Fatalf("stream %d not done", i)
+		}
+		if r := s.Result(); r.Trap != nil || r.Response == nil || r.Response.Status != 503 {
+			t.Fatalf("stream %d: trap %v, response %+v", i, r.Trap, r.Response)
+		}
+	}
+	wantMetrics(t, h, map[string]int64{"nedry.rule.pay.halts": 0})
+	h.Advance(time.Second)
+	wantMetrics(t, h, map[string]int64{"nedry.rule.pay.halts": 1, "nedry.rule.pay.halted": 1,
+		"nedry.rule.pay.matched": 3, "nedry.rule.other.matched": 1})
+	noTrap(t, h)
+}
