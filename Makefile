@@ -11,7 +11,7 @@ FUZZTIME      ?= 10s
 # Short soak in make test; make soak runs the full million requests.
 SOAK_REQUESTS ?= 100000
 
-.PHONY: all build guests cguests test bench run e2e fmt lint soak push package clean
+.PHONY: all build guests cguests test bench run e2e fmt lint soak ecds push package clean
 
 all: build
 
@@ -75,9 +75,23 @@ run: build
 e2e: build
 	$(GO) test -count=1 -tags e2e -v -timeout 10m ./envoy/
 
+## ecds: the ECDS file envoy/ecds/envoy.yaml watches, ECDS (default
+## build/ecds/nedry-filter.yaml), copied from the template envoy/ecds/nedry-filter.yaml
+## when missing; run it before starting Envoy
+ECDS ?= $(BUILD)/ecds/nedry-filter.yaml
+ecds: build
+	@mkdir -p $(dir $(ECDS))
+	@if [ ! -f $(ECDS) ]; then cp envoy/ecds/nedry-filter.yaml $(ECDS) && echo "$(ECDS): copied from envoy/ecds/nedry-filter.yaml"; fi
+
 ## push: check CONFIG and atomically replace the ECDS file a running Envoy watches
-push: build
-	$(GO) run ./host-test/cmd/nedry push --wasm $(BUILD)/nedry.wasm --config $(CONFIG) --ecds envoy/ecds/nedry-filter.yaml
+## (ECDS, default build/ecds/nedry-filter.yaml; the shipped template is never written)
+ifneq ($(filter push,$(MAKECMDGOALS)),)
+ifeq ($(CONFIG),)
+$(error make push: set CONFIG to the configuration to push, for example make push CONFIG=examples/latency-jitter.json)
+endif
+endif
+push: ecds
+	$(GO) run ./host-test/cmd/nedry push --wasm $(BUILD)/nedry.wasm --config $(CONFIG) --ecds $(ECDS)
 
 ## package: build/nedry.wasm as an OCI image for Istio's WasmPlugin, without Docker:
 ##   an OCI image layout in OUT (default build/nedry-oci, TAG names it), or

@@ -2,8 +2,10 @@ package envoy
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path"
 	"path/filepath"
 	"reflect"
@@ -31,8 +33,11 @@ const (
 	envoyYAML     = "envoy/envoy.yaml"
 	ecdsBootstrap = "envoy/ecds/envoy.yaml"
 	ecdsResource  = "envoy/ecds/nedry-filter.yaml"
-	quickstart    = "examples/quickstart.json"
-	wasmPath      = "build/nedry.wasm"
+	// ecdsWatched is the copy of ecdsResource Envoy reads and make push
+	// writes (make's ECDS default), so a push leaves the repository clean.
+	ecdsWatched = "build/ecds/nedry-filter.yaml"
+	quickstart  = "examples/quickstart.json"
+	wasmPath    = "build/nedry.wasm"
 )
 
 func readRepoFile(t testing.TB, rel string) []byte {
@@ -391,7 +396,7 @@ func hcmOf(t testing.TB, b *bootstrapv3.Bootstrap) *hcmv3.HttpConnectionManager 
 }
 
 // TestECDS_layout pins the contract between ecds/envoy.yaml, the resource
-// file and make push: the watched path, the resource name and its type.
+// template and make push: the watched path, the resource name and its type.
 func TestECDS_layout(t *testing.T) {
 	b := loadBootstrap(t, ecdsBootstrap)
 	hcm := hcmOf(t, b)
@@ -404,10 +409,10 @@ func TestECDS_layout(t *testing.T) {
 		t.Fatalf("filter %q: want config_discovery, have %v", f.GetName(), f.GetConfigType())
 	}
 	pcs := cd.GetConfigSource().GetPathConfigSource()
-	if have := pcs.GetPath(); have != ecdsResource {
-		t.Errorf("path_config_source.path: want %q (what make push writes), have %q", ecdsResource, have)
+	if have := pcs.GetPath(); have != ecdsWatched {
+		t.Errorf("path_config_source.path: want %q (what make push writes), have %q", ecdsWatched, have)
 	}
-	if have, want := pcs.GetWatchedDirectory().GetPath(), path.Dir(ecdsResource); have != want {
+	if have, want := pcs.GetWatchedDirectory().GetPath(), path.Dir(ecdsWatched); have != want {
 		t.Errorf("watched_directory.path: want %q (the renamed file's directory), have %q", want, have)
 	}
 
@@ -570,5 +575,50 @@ func TestRouteNames_coverExamples(t *testing.T) {
 	}
 	if used == 0 {
 		t.Fatalf("no example uses match.route_name; this test would check nothing")
+	}
+}
+
+// TestECDS_makePush pins make push to the file the ECDS bootstrap watches
+// (under build/, so a push never modifies a tracked file) and checks that
+// make push without CONFIG says so before building anything. make -n prints
+// the commands without running them.
+func TestECDS_makePush(t *testing.T) {
+	if _, err := exec.LookPath("make"); err != nil {
+		t.Skip("no make in PATH")
+	}
+	tests := []struct {
+		name     string
+		args     []string
+		wantCode int
+		want     string
+	}{
+		{"default path", []string{"push", "CONFIG=" + quickstart}, 0,
+			"nedry push --wasm build/nedry.wasm --config " + quickstart + " --ecds " + ecdsWatched + "\n"},
+		{"template copied when missing", []string{"push", "CONFIG=" + quickstart}, 0,
+			"cp " + ecdsResource + " " + ecdsWatched},
+		{"user path", []string{"push", "CONFIG=" + quickstart, "ECDS=/srv/envoy/nedry.yaml"}, 0,
+			"--ecds /srv/envoy/nedry.yaml\n"},
+		{"no config", []string{"push"}, 2,
+			"make push: set CONFIG to the configuration to push, for example make push CONFIG=examples/latency-jitter.json"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cmd := exec.Command("make", append([]string{"-n", "-C", repoRoot}, tt.args...)...)
+			out, err := cmd.CombinedOutput()
+			code := 0
+			if err != nil {
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) {
+					t.Fatal(err)
+				}
+				code = ee.ExitCode()
+			}
+			if code != tt.wantCode || !strings.Contains(string(out), tt.want) {
+				t.Fatalf("make -n %s: want exit %d and %q in the output, have exit %d:\n%s", strings.Join(tt.args, " "), tt.wantCode, tt.want, code, out)
+			}
+			if tt.wantCode == 0 && strings.Contains(string(out), "--ecds "+ecdsResource) {
+				t.Fatalf("make -n %s writes the shipped template %s:\n%s", strings.Join(tt.args, " "), ecdsResource, out)
+			}
+		})
 	}
 }
