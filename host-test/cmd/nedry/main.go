@@ -43,7 +43,9 @@ nedry run: a local chaos proxy
     --admin ADDR           admin address (default 127.0.0.1:9901; "off" disables it)
     --wasm FILE            the compiled filter (default build/nedry.wasm)
     --route NAME=PREFIX    a route of the route table (repeatable)
-    --routes FILE          a route table file
+    --routes FILE          a route table file (repeatable)
+    --envoy-routes FILE    the routes of an Envoy bootstrap (repeatable); without
+                           any route flag, those of envoy/envoy.yaml
     --log-level LEVEL      trace, debug, info, warn, error (default info); debug logs
                            every injected fault
     --failure-policy P     after a guest trap: closed (503 for that VM's requests,
@@ -70,12 +72,16 @@ nedry run: a local chaos proxy
                            (default 10s)
 
   Route table: match.route_name compares against the route name Envoy's route
-  table would give a request (the xds.route_name property). nedry builds it
-  from --route flags and --routes files, in order; the first route whose
-  PREFIX starts the raw :path wins (nothing decoded, as Envoy matches with its
-  default normalize_path false: /%61dmin does not start with /admin), and a
-  request no route matches gets the route "default". A routes file holds one NAME=PREFIX per line; blank lines
-  and lines starting with # are ignored:
+  table would give a request (the xds.route_name property). Without route
+  flags it is the route table of envoy/envoy.yaml (found from the working
+  directory or the checkout): the same names and prefixes as the shipped
+  Envoy, so a rule behaves locally as it will there. Route flags replace it
+  and build the table in the order given; the first route whose PREFIX
+  starts the raw :path wins (nothing decoded, as Envoy matches with its
+  default normalize_path false: /%61dmin does not start with /admin; a gRPC
+  route of Envoy's only for gRPC requests), and a request no route matches
+  gets the route "default". A routes file holds one NAME=PREFIX per line;
+  blank lines and lines starting with # are ignored:
 
       # routes.txt
       payments=/pay

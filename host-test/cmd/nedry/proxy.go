@@ -68,7 +68,7 @@ func (p *proxy) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Properties: map[string]string{
 			// The raw :path, as Envoy's route table matches it (its
 			// normalize_path is false by default): /%61dmin is not /admin.
-			"xds.route_name": p.routes.match(rawPath(r)),
+			"xds.route_name": p.routes.match(rawPath(r), r.Header.Get("Content-Type")),
 			"source.address": r.RemoteAddr,
 			"request.id":     reqID,
 		},

@@ -17,19 +17,23 @@ const defaultRouteName = "default"
 // route is one entry of the route table: requests whose path starts with
 // prefix carry name as their xds.route_name property, which is what a rule's
 // match.route_name compares against in Envoy.
+// With grpc set (Envoy's match.grpc) only gRPC requests (content-type
+// application/grpc…) take the route.
 type route struct {
 	name   string
 	prefix string
+	grpc   bool
 }
 
 // routeTable is an ordered list of routes; the first matching route wins, as
 // in an Envoy virtual host.
 type routeTable []route
 
-// match returns the name of the first route whose prefix starts path.
-func (t routeTable) match(path string) string {
+// match returns the name of the first route whose prefix starts path (and,
+// for a gRPC route, whose request is gRPC by its content type).
+func (t routeTable) match(path, contentType string) string {
 	for _, r := range t {
-		if strings.HasPrefix(path, r.prefix) {
+		if strings.HasPrefix(path, r.prefix) && (!r.grpc || strings.HasPrefix(contentType, "application/grpc")) {
 			return r.name
 		}
 	}
@@ -39,13 +43,25 @@ func (t routeTable) match(path string) string {
 // String lists the table as the startup line shows it.
 func (t routeTable) String() string {
 	var b strings.Builder
-	for _, r := range t {
+	for i, r := range t {
+		if i > 0 {
+			b.WriteString(", ")
+		}
 		b.WriteString(r.name)
 		b.WriteByte('=')
 		b.WriteString(r.prefix)
-		b.WriteString(", ")
+		if r.grpc {
+			b.WriteString(" (grpc)")
+		}
 	}
-	b.WriteString(defaultRouteName + " (catch-all)")
+	// A last catch-all route (Envoy's prefix /) leaves the implicit one
+	// unreachable: it is not worth a mention then.
+	if n := len(t); n == 0 || t[n-1].prefix != "/" || t[n-1].grpc {
+		if n > 0 {
+			b.WriteString(", ")
+		}
+		b.WriteString(defaultRouteName + " (catch-all)")
+	}
 	return b.String()
 }
 
@@ -94,4 +110,41 @@ func readRoutes(path string) (routeTable, error) {
 		errs = append(errs, err)
 	}
 	return t, errors.Join(errs...)
+}
+
+// buildRoutes builds the route table from the route flags, in their order.
+// Without any, it is the shipped Envoy bootstrap's (defaultRoutes). from
+// says where a default table came from, for the startup line.
+func buildRoutes(srcs []routeSource) (t routeTable, from string, err error) {
+	if len(srcs) == 0 {
+		t, p, err := defaultRoutes()
+		if err != nil {
+			return nil, "", fmt.Errorf("routes: %w", err)
+		}
+		if p != "" {
+			from = " (from " + defaultEnvoyRoutes + ")"
+		}
+		return t, from, nil
+	}
+	for _, s := range srcs {
+		var more routeTable
+		switch s.flag {
+		case "--route":
+			r, err := parseRoute(s.value)
+			if err != nil {
+				return nil, "", fmt.Errorf("--route %w", err)
+			}
+			more = routeTable{r}
+		case "--routes":
+			if more, err = readRoutes(s.value); err != nil {
+				return nil, "", fmt.Errorf("--routes %w", err)
+			}
+		case "--envoy-routes":
+			if more, err = readEnvoyRoutes(s.value); err != nil {
+				return nil, "", fmt.Errorf("--envoy-routes %w", err)
+			}
+		}
+		t = append(t, more...)
+	}
+	return t, "", nil
 }

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/url"
 	"runtime"
-	"strings"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -21,21 +20,32 @@ import (
 // defaultWasm is where make build writes the filter.
 const defaultWasm = "build/nedry.wasm"
 
-// routeFlags collects repeated --route values.
-type routeFlags []string
+// routeSource is one route flag: --route NAME=PREFIX, --routes FILE or
+// --envoy-routes FILE.
+type routeSource struct{ flag, value string }
 
-func (r *routeFlags) String() string     { return strings.Join(*r, ",") }
-func (r *routeFlags) Set(v string) error { *r = append(*r, v); return nil }
+// routeFlags collects the route flags in the order given, so the table's
+// order (first match wins) is the command line's whatever flags are mixed.
+type routeFlags struct {
+	flag string
+	all  *[]routeSource
+}
+
+func (r routeFlags) String() string { return "" }
+func (r routeFlags) Set(v string) error {
+	*r.all = append(*r.all, routeSource{r.flag, v})
+	return nil
+}
 
 // runOptions are the parsed flags of nedry run.
 type runOptions struct {
-	config, listen, upstream, admin, wasm, routesFile, logLevel, failurePolicy string
-	demo                                                                       bool
-	workers, maxConnections                                                    int
-	routes                                                                     routeFlags
-	upstreamTimeout, watchInterval, shutdownTimeout                            time.Duration
-	requestTimeout, idleTimeout                                                time.Duration
-	maxBody, maxBuffered                                                       int64
+	config, listen, upstream, admin, wasm, logLevel, failurePolicy string
+	demo                                                           bool
+	workers, maxConnections                                        int
+	routes                                                         []routeSource
+	upstreamTimeout, watchInterval, shutdownTimeout                time.Duration
+	requestTimeout, idleTimeout                                    time.Duration
+	maxBody, maxBuffered                                           int64
 }
 
 func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
@@ -50,8 +60,9 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	fs.IntVar(&o.workers, "workers", min(runtime.GOMAXPROCS(0), 4), "VMs, one per worker")
 	fs.StringVar(&o.admin, "admin", "127.0.0.1:9901", `admin address ("off" disables it)`)
 	fs.StringVar(&o.wasm, "wasm", defaultWasm, "compiled filter")
-	fs.Var(&o.routes, "route", "route NAME=PREFIX (repeatable)")
-	fs.StringVar(&o.routesFile, "routes", "", "route table file")
+	fs.Var(routeFlags{"--route", &o.routes}, "route", "route NAME=PREFIX (repeatable)")
+	fs.Var(routeFlags{"--routes", &o.routes}, "routes", "route table file (repeatable)")
+	fs.Var(routeFlags{"--envoy-routes", &o.routes}, "envoy-routes", "Envoy bootstrap whose routes to use (repeatable)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "trace, debug, info, warn or error")
 	fs.StringVar(&o.failurePolicy, "failure-policy", "closed", "after a guest trap: closed, open or reload")
 	fs.DurationVar(&o.upstreamTimeout, "upstream-timeout", 30*time.Second, "bound on one upstream exchange")
@@ -159,18 +170,9 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	if err != nil {
 		return fail("%s: %v", o.config, err)
 	}
-	var routes routeTable
-	if o.routesFile != "" {
-		if routes, err = readRoutes(o.routesFile); err != nil {
-			return fail("--routes %v", err)
-		}
-	}
-	for _, s := range o.routes {
-		r, err := parseRoute(s)
-		if err != nil {
-			return fail("--route %v", err)
-		}
-		routes = append(routes, r)
+	routes, routesFrom, err := buildRoutes(o.routes)
+	if err != nil {
+		return fail("%v", err)
 	}
 
 	p := &proxy{routes: routes, vhost: "nedry", maxBody: o.maxBody, budget: &budget{limit: o.maxBuffered},
@@ -234,7 +236,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	log.infof("wasm %s (%d bytes), %d workers", o.wasm, len(wasm), o.workers)
 	log.infof("config %s: %s", o.config, summary(cfg))
 	printGuestInfo(log, guestLogs)
-	log.infof("routes: %s", routes)
+	log.infof("routes%s: %s", routesFrom, routes)
 	log.infof("upstream %s", upstreamDesc)
 
 	var ready atomic.Bool

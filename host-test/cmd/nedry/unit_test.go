@@ -19,9 +19,9 @@ func TestParseRoute(t *testing.T) {
 		want    route
 		wantErr string
 	}{
-		{in: "payments=/pay", want: route{"payments", "/pay"}},
-		{in: " search = /search/ ", want: route{"search", "/search/"}},
-		{in: "all=/", want: route{"all", "/"}},
+		{in: "payments=/pay", want: route{name: "payments", prefix: "/pay"}},
+		{in: " search = /search/ ", want: route{name: "search", prefix: "/search/"}},
+		{in: "all=/", want: route{name: "all", prefix: "/"}},
 		{in: "payments", wantErr: `"payments": want NAME=PREFIX`},
 		{in: "=/pay", wantErr: `"=/pay": empty route name`},
 		{in: "payments=pay", wantErr: `"payments=pay": prefix must start with /, got "pay"`},
@@ -43,7 +43,7 @@ func TestParseRoute(t *testing.T) {
 }
 
 func TestRouteTable_match(t *testing.T) {
-	table := routeTable{{"exact-first", "/pay/refunds"}, {"payments", "/pay"}, {"root", "/api/"}}
+	table := routeTable{{name: "exact-first", prefix: "/pay/refunds"}, {name: "payments", prefix: "/pay"}, {name: "root", prefix: "/api/"}}
 	tests := []struct{ path, want string }{
 		{"/pay/refunds/1", "exact-first"},
 		{"/pay/x", "payments"},
@@ -53,11 +53,11 @@ func TestRouteTable_match(t *testing.T) {
 		{"/", defaultRouteName},
 	}
 	for _, tc := range tests {
-		if have := table.match(tc.path); have != tc.want {
+		if have := table.match(tc.path, ""); have != tc.want {
 			t.Errorf("match(%q): have %q, want %q", tc.path, have, tc.want)
 		}
 	}
-	if have := (routeTable{}).match("/x"); have != defaultRouteName {
+	if have := (routeTable{}).match("/x", ""); have != defaultRouteName {
 		t.Errorf("empty table: have %q, want %q", have, defaultRouteName)
 	}
 }
@@ -66,7 +66,7 @@ func TestReadRoutes(t *testing.T) {
 	dir := t.TempDir()
 	good := writeFile(t, dir, "routes.txt", "# routes\n\npayments=/pay\n  search=/search\n")
 	have, err := readRoutes(good)
-	if want := (routeTable{{"payments", "/pay"}, {"search", "/search"}}); err != nil || !slices.Equal(have, want) {
+	if want := (routeTable{{name: "payments", prefix: "/pay"}, {name: "search", prefix: "/search"}}); err != nil || !slices.Equal(have, want) {
 		t.Fatalf("have %v, %v, want %v", have, err, want)
 	}
 	bad := writeFile(t, dir, "bad.txt", "payments=/pay\nnope\n=/x\n")
@@ -265,7 +265,7 @@ func TestTryCommands(t *testing.T) {
 	  {"name": "h", "match": {"headers": [{"name": "x-group", "exact": "beta"}]}, "abort": {"percent": 50}},
 	  {"name": "gone", "match": {"route_name": "unknown"}, "abort": {"percent": 50}}
 	]}`
-	have := tryCommands([]byte(cfg), routeTable{{"payments", "/pay"}}, "127.0.0.1:1", 6)
+	have := tryCommands([]byte(cfg), routeTable{{name: "payments", prefix: "/pay"}}, "127.0.0.1:1", 6)
 	want := []string{
 		"curl -i http://127.0.0.1:1/abort   # a: abort 100%",
 		"curl -i -X POST http://127.0.0.1:1/pay   # r: delay 5%",
