@@ -85,6 +85,13 @@ func TestCheck_examples(t *testing.T) {
 	if code != 0 || strings.Count(stdout, ": OK: ") != len(files) {
 		t.Fatalf("exit status %d; stdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
+	// What each configuration will do, beyond its rules.
+	for file, want := range map[string]string{
+		"header-control.json": "OK: 0 rules, header control on (x-nedry-secret required, max delay 5s)\n",
+		"dry-run.json":        "OK: 2 rules (payments_dry: abort 20%+delay 20%, search_dry: reset 5%), dry run: faults are counted, not injected\n",
+	} {
+		contains(t, "stdout", stdout, filepath.Join(filepath.Dir(files[0]), file)+": "+want)
+	}
 }
 
 // ecdsConfig returns the version and plugin configuration an ECDS file

@@ -22,8 +22,11 @@ func readConfig(path string) ([]byte, error) {
 }
 
 // summary is nedry's one-line description of an accepted configuration:
-// how many rules, their names, and whether the kill switch or dry run is on.
-// The filter already validated cfg, so this only reads it.
+// what it will do. Its rules with their faults, then whether the kill switch
+// is on (then nothing else matters: nothing is injected, header control
+// included), header control (and whether it needs the secret), dry run, and
+// when nothing at all can be injected, that. The filter already validated
+// cfg, so this only reads it.
 func summary(cfg []byte) string {
 	rules := gjson.GetBytes(cfg, "rules").Array()
 	var b strings.Builder
@@ -50,10 +53,28 @@ func summary(cfg []byte) string {
 		b.WriteString(")")
 	}
 	if e := gjson.GetBytes(cfg, "enabled"); e.Exists() && !e.Bool() {
-		b.WriteString(", disabled (enabled: false)")
+		b.WriteString(", kill switch on (enabled: false): nothing is injected")
+		return b.String()
+	}
+	hc := gjson.GetBytes(cfg, "header_control")
+	if hc.Get("enabled").Bool() {
+		b.WriteString(", header control on (")
+		if hc.Get("secret").String() != "" {
+			b.WriteString("x-nedry-secret required")
+		} else {
+			b.WriteString("no secret: any request")
+		}
+		maxDelay := "10s"
+		if d := hc.Get("max_delay"); d.Exists() {
+			maxDelay = d.String()
+		}
+		b.WriteString(", max delay " + maxDelay + ")")
+	} else if len(rules) == 0 {
+		b.WriteString(", no header control: nothing is injected")
+		return b.String()
 	}
 	if gjson.GetBytes(cfg, "dry_run").Bool() {
-		b.WriteString(", dry run")
+		b.WriteString(", dry run: faults are counted, not injected")
 	}
 	return b.String()
 }

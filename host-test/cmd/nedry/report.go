@@ -19,10 +19,11 @@ var faultStats = []struct{ suffix, label string }{
 	{".faults_overflow", "overflow"},
 }
 
-// faultTotals sums every rule's fault counters by kind, plus matches.
+// faultTotals sums the fault counters of every rule and of header control
+// (the same counters under nedry.header_control.) by kind, plus matches.
 func faultTotals(m map[string]hosttest.Metric) (kinds [5]int64, matched int64) {
 	for name, v := range m {
-		if !strings.HasPrefix(name, "nedry.rule.") {
+		if !strings.HasPrefix(name, "nedry.rule.") && !strings.HasPrefix(name, "nedry.header_control.") {
 			continue
 		}
 		if strings.HasSuffix(name, ".matched") {
@@ -79,5 +80,9 @@ func faultLine(prev, cur [5]int64, matched int64) string {
 	if len(parts) == 0 {
 		return ""
 	}
-	return strings.Join(parts, ", ") + " (" + strconv.FormatInt(matched, 10) + " requests matched)"
+	requests := " requests matched)"
+	if matched == 1 {
+		requests = " request matched)"
+	}
+	return strings.Join(parts, ", ") + " (" + strconv.FormatInt(matched, 10) + requests
 }

@@ -139,14 +139,29 @@ func TestFaultLine(t *testing.T) {
 	if have := faultLine(c, c, 5); have != "" {
 		t.Errorf("no new faults: have %q, want no line", have)
 	}
+	// Header-controlled faults count as faults; one request is singular.
+	hc := map[string]hosttest.Metric{
+		"nedry.header_control.aborts_injected": {Value: 1},
+		"nedry.header_control.matched":         {Value: 1},
+	}
+	h, hm := faultTotals(hc)
+	if have, want := faultLine([5]int64{}, h, hm), "1 abort (1 request matched)"; have != want {
+		t.Errorf("header control: have %q, want %q", have, want)
+	}
 }
 
 func TestSummary(t *testing.T) {
 	tests := []struct{ cfg, want string }{
-		{`{}`, "0 rules"},
+		{`{}`, "0 rules, no header control: nothing is injected"},
 		{`{"rules": [{"name": "a", "abort": {"percent": 10}}]}`, "1 rule (a: abort 10%)"},
-		{`{"enabled": false, "dry_run": true, "rules": [{"name": "a", "delay": {"percent": 1.5}, "reset": {"percent": 2}}, {"name": "b", "corrupt": {}}]}`,
-			"2 rules (a: delay 1.5%+reset 2%, b: corrupt), disabled (enabled: false), dry run"},
+		{`{"enabled": false, "dry_run": true, "header_control": {"enabled": true}, "rules": [{"name": "a", "delay": {"percent": 1.5}, "reset": {"percent": 2}}, {"name": "b", "corrupt": {}}]}`,
+			"2 rules (a: delay 1.5%+reset 2%, b: corrupt), kill switch on (enabled: false): nothing is injected"},
+		{`{"dry_run": true, "rules": [{"name": "a", "abort": {"percent": 10}}]}`, "1 rule (a: abort 10%), dry run: faults are counted, not injected"},
+		{`{"header_control": {"enabled": true, "secret": "s", "max_delay": "5s"}, "rules": []}`,
+			"0 rules, header control on (x-nedry-secret required, max delay 5s)"},
+		{`{"header_control": {"enabled": true}, "dry_run": true}`,
+			"0 rules, header control on (no secret: any request, max delay 10s), dry run: faults are counted, not injected"},
+		{`{"header_control": {"enabled": false}, "rules": []}`, "0 rules, no header control: nothing is injected"},
 	}
 	for _, tc := range tests {
 		if have := summary([]byte(tc.cfg)); have != tc.want {
