@@ -11,7 +11,7 @@ FUZZTIME      ?= 10s
 # Short soak in make test; make soak runs the full million requests.
 SOAK_REQUESTS ?= 100000
 
-.PHONY: all build guests cguests test bench run e2e fmt lint soak ecds push package clean
+.PHONY: all build guests cguests test bench run e2e fmt lint soak ecds push package coldstart clean
 
 all: build
 
@@ -67,9 +67,28 @@ bench: build guests
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -timeout 60m ./host-test/... | tee $(BUILD)/bench.txt
 	$(GO) run ./host-test/benchtable -wasm $(BUILD)/nedry.wasm < $(BUILD)/bench.txt
 
-## run: the local chaos proxy with the demo upstream and examples/quickstart.json
-run: build
-	$(GO) run ./host-test/cmd/nedry run --demo --config examples/quickstart.json --wasm $(BUILD)/nedry.wasm
+## run: the local chaos proxy with the demo upstream and examples/quickstart.json.
+## One line per phase: the first run downloads and compiles what it needs
+## (see the README for what it costs). The command is built without
+## `nedry package` (tag nedry_nopackage: no go-containerregistry) and run with
+## exec, so stopping make stops the proxy. RUN_ARGS adds flags to nedry run.
+RUN_ARGS ?=
+NEDRY_RUN_TAGS := nedry_nopackage
+run:
+	@echo "make run [1/4] modules: download what is missing (first run only: wazero, gjson, yaml)"
+	@$(GO) list -tags $(NEDRY_RUN_TAGS) -deps ./host-test/cmd/nedry ./filter >/dev/null
+	@echo "make run [2/4] filter: build/nedry.wasm"
+	@$(MAKE) --no-print-directory build
+	@echo "make run [3/4] command: build/nedry (first run: compiles wazero, the longest phase)"
+	@$(GO) build -tags $(NEDRY_RUN_TAGS) -o $(BUILD)/nedry ./host-test/cmd/nedry
+	@echo "make run [4/4] start: build/nedry run --demo --config examples/quickstart.json $(RUN_ARGS)"
+	@exec $(BUILD)/nedry run --demo --config examples/quickstart.json --wasm $(BUILD)/nedry.wasm $(RUN_ARGS)
+
+## coldstart: measure make run from empty module and build caches (temporary
+## directories, removed after): wall and CPU time until the proxy listens,
+## then the same warm
+coldstart:
+	@sh scripts/coldstart.sh
 
 ## e2e: the real-Envoy end-to-end test (skips with a message when no envoy binary is found)
 e2e: build

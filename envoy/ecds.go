@@ -14,15 +14,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	wasmfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/wasm/v3"
 	"google.golang.org/protobuf/encoding/protojson"
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/anypb"
-	"google.golang.org/protobuf/types/known/wrapperspb"
 	"sigs.k8s.io/yaml"
+
+	"github.com/nedry-chaos/nedry/envoy/ecdsfile"
 
 	// Every Any in our configs must resolve; importing the packages
 	// registers their message types with the global protobuf registry.
@@ -35,15 +35,7 @@ import (
 
 // ECDSResourceName is the name of the TypedExtensionConfig in the ECDS file;
 // it must equal the http filter name in ecds/envoy.yaml.
-const ECDSResourceName = "nedry"
-
-// ecdsHeader replaces the comments of the shipped file, which a rewrite cannot
-// keep (the YAML goes through protobuf).
-const ecdsHeader = `# ECDS resource for envoy/ecds/envoy.yaml, written by nedry push: a
-# DiscoveryResponse with one TypedExtensionConfig (nedry) holding the Wasm
-# filter. Replace it atomically (temporary file in this directory, then
-# rename); Envoy watches the directory for renames.
-`
+const ECDSResourceName = ecdsfile.ResourceName
 
 // DecodeYAML decodes an Envoy YAML (or JSON) document into m with Envoy's
 // strictness: unknown fields and unregistered Any types are errors.
@@ -64,49 +56,56 @@ func DecodeYAML(data []byte, m proto.Message) error {
 // the filter as a google.protobuf.StringValue, and version_info set to
 // version. Everything else (VM, code path, failure policy) is kept.
 //
-// It checks only what Envoy's protos check; validating pluginConfig itself is
-// the caller's job (nedry push runs it through build/nedry.wasm first).
+// The rewrite is ecdsfile.Render's (what nedry push runs, without protos);
+// RenderECDS also validates the result against Envoy's protos. Validating
+// pluginConfig itself is the caller's job (nedry push runs it through
+// build/nedry.wasm first).
 func RenderECDS(current []byte, pluginConfig, version string) ([]byte, error) {
-	f, err := decodeECDSFile(current)
+	if err := ValidateECDS(current); err != nil {
+		return nil, err
+	}
+	out, err := ecdsfile.Render(current, pluginConfig, version)
 	if err != nil {
 		return nil, err
 	}
+	if err := ValidateECDS(out); err != nil {
+		return nil, fmt.Errorf("rendered file: %w", err)
+	}
+	return out, nil
+}
+
+// ValidateECDS decodes an ECDS file into Envoy's protos and validates it as
+// Envoy would: one TypedExtensionConfig named nedry whose typed_config is a
+// Wasm filter with a config.
+func ValidateECDS(data []byte) error {
+	f, err := decodeECDSFile(data)
+	if err != nil {
+		return err
+	}
 	if n := len(f.Resources); n != 1 {
-		return nil, fmt.Errorf("resources: want exactly 1 TypedExtensionConfig, got %d", n)
+		return fmt.Errorf("resources: want exactly 1 TypedExtensionConfig, got %d", n)
 	}
 	var tec corev3.TypedExtensionConfig
 	if err := f.Resources[0].UnmarshalTo(&tec); err != nil {
-		return nil, fmt.Errorf("resources[0]: %w", err)
+		return fmt.Errorf("resources[0]: %w", err)
 	}
 	if tec.GetName() != ECDSResourceName {
-		return nil, fmt.Errorf("resources[0].name: must be %q, got %q", ECDSResourceName, tec.GetName())
+		return fmt.Errorf("resources[0].name: must be %q, got %q", ECDSResourceName, tec.GetName())
 	}
 	var wasm wasmfilterv3.Wasm
 	if err := tec.GetTypedConfig().UnmarshalTo(&wasm); err != nil {
-		return nil, fmt.Errorf("resources[0].typed_config: %w", err)
+		return fmt.Errorf("resources[0].typed_config: %w", err)
 	}
 	if wasm.GetConfig() == nil {
-		return nil, errors.New("resources[0].typed_config.config: missing")
+		return errors.New("resources[0].typed_config.config: missing")
 	}
-	cfg, err := anypb.New(wrapperspb.String(pluginConfig))
-	if err != nil {
-		return nil, err
-	}
-	wasm.GetConfig().Configuration = cfg
 	if err := wasm.ValidateAll(); err != nil {
-		return nil, fmt.Errorf("validate wasm filter: %w", err)
+		return fmt.Errorf("validate wasm filter: %w", err)
 	}
 	if err := tec.ValidateAll(); err != nil {
-		return nil, fmt.Errorf("validate typed extension config: %w", err)
+		return fmt.Errorf("validate typed extension config: %w", err)
 	}
-	if err := tec.GetTypedConfig().MarshalFrom(&wasm); err != nil {
-		return nil, err
-	}
-	if err := f.Resources[0].MarshalFrom(&tec); err != nil {
-		return nil, err
-	}
-	f.VersionInfo = version
-	return f.encode()
+	return nil
 }
 
 // ecdsFile is the subset of envoy.service.discovery.v3.DiscoveryResponse a
@@ -169,6 +168,8 @@ func decodeECDSFile(data []byte) (*ecdsFile, error) {
 	return f, nil
 }
 
+// encode writes f back as an ECDS file; the e2e test renders its copies of
+// the shipped file with it.
 func (f *ecdsFile) encode() ([]byte, error) {
 	resources := make([]json.RawMessage, 0, len(f.Resources))
 	for i, r := range f.Resources {
@@ -190,13 +191,12 @@ func (f *ecdsFile) encode() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("encode yaml: %w", err)
 	}
-	return append([]byte(ecdsHeader), out...), nil
+	return out, nil
 }
 
 // WriteECDS replaces the ECDS file at path with RenderECDS(file, pluginConfig,
-// version), atomically: the new content goes to a temporary file in the same
-// directory, which is then renamed over path. Envoy's watched_directory fires
-// on that rename; readers never see a half-written file.
+// version), atomically (ecdsfile.ReplaceFile): Envoy's watched_directory
+// fires on the rename; readers never see a half-written file.
 func WriteECDS(path, pluginConfig, version string) error {
 	current, err := os.ReadFile(path)
 	if err != nil {
@@ -209,43 +209,5 @@ func WriteECDS(path, pluginConfig, version string) error {
 	if bytes.Equal(out, current) {
 		return nil
 	}
-	return replaceFile(path, out)
-}
-
-// replaceFile writes data to a temporary file next to path and renames it
-// over path. The temporary name starts with a dot so globs and editors
-// ignore it.
-func replaceFile(path string, data []byte) error {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("create temporary ecds file: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write temporary ecds file: %w", err)
-	}
-	if err := tmp.Chmod(mode); err != nil {
-		tmp.Close()
-		return fmt.Errorf("chmod temporary ecds file: %w", err)
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("sync temporary ecds file: %w", err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("close temporary ecds file: %w", err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("replace ecds file: %w", err)
-	}
-	return nil
+	return ecdsfile.ReplaceFile(path, out)
 }

@@ -14,6 +14,8 @@ import (
 
 	"sigs.k8s.io/yaml"
 
+	"github.com/nedry-chaos/nedry/envoy"
+	"github.com/nedry-chaos/nedry/envoy/ecdsfile"
 	hosttest "github.com/nedry-chaos/nedry/host-test"
 )
 
@@ -95,12 +97,16 @@ func TestCheck_examples(t *testing.T) {
 }
 
 // ecdsConfig returns the version and plugin configuration an ECDS file
-// carries, failing if it does not have the shape Envoy reads.
+// carries, failing if it does not have the shape Envoy reads. The command
+// writes it without Envoy's protos; here it is held to them too.
 func ecdsConfig(t *testing.T, path string) (version, cfg string, wasm map[string]any) {
 	t.Helper()
 	b, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if err := envoy.ValidateECDS(b); err != nil {
+		t.Fatalf("%s: not what Envoy accepts: %v\n%s", path, err, b)
 	}
 	var doc struct {
 		VersionInfo string `json:"version_info"`
@@ -122,7 +128,7 @@ func ecdsConfig(t *testing.T, path string) (version, cfg string, wasm map[string
 		t.Fatalf("%s: %v, %d resources:\n%s", path, err, len(doc.Resources), b)
 	}
 	r := doc.Resources[0]
-	if r.Type != typeTypedExtensionConfig || r.Name != "nedry" || r.TypedConfig.Type != typeWasm || doc.TypeURL != typeTypedExtensionConfig {
+	if r.Type != ecdsfile.TypeTypedExtensionConfig || r.Name != "nedry" || r.TypedConfig.Type != ecdsfile.TypeWasm || doc.TypeURL != ecdsfile.TypeTypedExtensionConfig {
 		t.Fatalf("%s: unexpected shape:\n%s", path, b)
 	}
 	c, _ := r.TypedConfig.Config["configuration"].(map[string]any)

@@ -1,3 +1,5 @@
+//go:build !nedry_nopackage
+
 package main
 
 import (

@@ -14,13 +14,7 @@ import (
 
 	"sigs.k8s.io/yaml"
 
-	"github.com/nedry-chaos/nedry/envoy"
-)
-
-// Type URLs of the ECDS resource nedry push writes.
-const (
-	typeTypedExtensionConfig = "type.googleapis.com/envoy.config.core.v3.TypedExtensionConfig"
-	typeWasm                 = "type.googleapis.com/envoy.extensions.filters.http.wasm.v3.Wasm"
+	"github.com/nedry-chaos/nedry/envoy/ecdsfile"
 )
 
 // pushVersion is the version_info of a push: derived from the configuration,
@@ -33,14 +27,16 @@ func pushVersion(cfg []byte) string {
 
 // writeECDS puts cfg into the ECDS file at path. An existing file keeps its
 // shape (VM settings, code path, failure policy) and only the plugin
-// configuration and version change, through package envoy, which owns that
-// format and validates the result against Envoy's protos. A missing file is
-// created with the shape envoy/ecds/nedry-filter.yaml ships.
+// configuration and version change, through package ecdsfile, which
+// rewrites it as plain YAML (package envoy's tests hold its output to Envoy's
+// protos; importing the protos here would cost the first build of nedry
+// seconds). A missing file is created with the shape
+// envoy/ecds/nedry-filter.yaml ships.
 func writeECDS(path string, cfg []byte, wasmPath string) error {
 	version := pushVersion(cfg)
 	_, err := os.Stat(path)
 	if err == nil {
-		return envoy.WriteECDS(path, string(cfg), version)
+		return ecdsfile.Write(path, string(cfg), version)
 	}
 	if !errors.Is(err, fs.ErrNotExist) {
 		return err
@@ -49,7 +45,7 @@ func writeECDS(path string, cfg []byte, wasmPath string) error {
 	if err != nil {
 		return err
 	}
-	out, err := envoy.RenderECDS(tmpl, string(cfg), version)
+	out, err := ecdsfile.Render(tmpl, string(cfg), version)
 	if err != nil {
 		return err
 	}
@@ -63,12 +59,12 @@ func writeECDS(path string, cfg []byte, wasmPath string) error {
 func defaultECDS(wasmPath string) map[string]any {
 	return map[string]any{
 		"version_info": "0",
-		"type_url":     typeTypedExtensionConfig,
+		"type_url":     ecdsfile.TypeTypedExtensionConfig,
 		"resources": []any{map[string]any{
-			"@type": typeTypedExtensionConfig,
-			"name":  envoy.ECDSResourceName,
+			"@type": ecdsfile.TypeTypedExtensionConfig,
+			"name":  ecdsfile.ResourceName,
 			"typed_config": map[string]any{
-				"@type": typeWasm,
+				"@type": ecdsfile.TypeWasm,
 				"config": map[string]any{
 					"name":           "nedry",
 					"root_id":        "nedry",
@@ -85,39 +81,9 @@ func defaultECDS(wasmPath string) map[string]any {
 }
 
 // writeAtomic replaces path with data so a watcher never sees a partial
-// file: the data goes to a temporary file in the same directory, is synced,
-// then renamed over path (Envoy's file watch reacts to the rename).
+// file (temporary file in the same directory, synced, renamed over path).
 func writeAtomic(path string, data []byte) error {
-	dir := filepath.Dir(path)
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	tmp := f.Name()
-	defer os.Remove(tmp) // no-op once renamed
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return err
-	}
-	// Sync the directory so the rename itself survives a crash.
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-	return nil
+	return ecdsfile.ReplaceFile(path, data)
 }
 
 func runPush(ctx context.Context, args []string, stdout, stderr io.Writer) int {
