@@ -19,6 +19,11 @@ func newChecker(ctx context.Context, wasmPath string) (*hosttest.Host, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Another module could accept a configuration Nedry refuses; an OK
+	// from it would be a lie.
+	if err := checkNedryModule(wasmPath, wasm); err != nil {
+		return nil, err
+	}
 	return hosttest.New(ctx, wasm, hosttest.Options{
 		Workers:  1,
 		LogLevel: hosttest.LogLevelInfo,
@@ -49,13 +54,23 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	fs.SetOutput(stderr)
 	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	wasmPath := fs.String("wasm", defaultWasm, "compiled filter")
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return 0
+	// Flags may follow the files (nedry check a.json --wasm x.wasm): parse
+	// again after each file, as the flag package stops at the first one.
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				return 0
+			}
+			return 2
 		}
-		return 2
+		if fs.NArg() == 0 {
+			break
+		}
+		files = append(files, fs.Arg(0))
+		args = fs.Args()[1:]
 	}
-	if fs.NArg() == 0 {
+	if len(files) == 0 {
 		fmt.Fprintln(stderr, "nedry check: no configuration files given")
 		return 2
 	}
@@ -66,7 +81,7 @@ func runCheck(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	}
 	defer host.Close(context.Background())
 	code := 0
-	for _, path := range fs.Args() {
+	for _, path := range files {
 		sum, problems := checkFile(host, path)
 		if problems != nil {
 			code = 1

@@ -71,8 +71,20 @@ func TestCheck(t *testing.T) {
 	if code, _, stderr := runCmd(t, "check", "--wasm", wasm); code != 2 || !strings.Contains(stderr, "no configuration files given") {
 		t.Fatalf("no files: have %d %q, want 2", code, stderr)
 	}
-	if code, _, stderr := runCmd(t, "check", "--wasm", filepath.Join(dir, "nope.wasm"), valid); code != 1 || !strings.Contains(stderr, "run make build") {
-		t.Fatalf("missing wasm: have %d %q, want 1 and run make build", code, stderr)
+	nope := filepath.Join(dir, "nope.wasm")
+	if code, _, stderr := runCmd(t, "check", "--wasm", nope, valid); code != 1 || stderr != "nedry check: --wasm "+nope+": no such file\n" {
+		t.Fatalf("missing wasm: have %d %q, want 1 and no such file (make build writes only build/nedry.wasm)", code, stderr)
+	}
+	// Flags after the files are flags, not files.
+	code, stdout, stderr := runCmd(t, "check", valid, "--wasm", wasm)
+	if code != 0 || stdout != valid+": OK: 1 rule (a: abort 10%)\n" {
+		t.Fatalf("--wasm after the file: have %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	// A module that is not Nedry (the no-op guest accepts anything) is refused.
+	noop := hosttest.RepoPath("build", "guests", "noop.wasm")
+	code, _, stderr = runCmd(t, "check", "--wasm", noop, valid)
+	if want := "nedry check: " + noop + ": not the Nedry filter (no Nedry code in this module); build it with make build\n"; code != 1 || stderr != want {
+		t.Fatalf("no-op guest: have %d %q, want 1 %q", code, stderr, want)
 	}
 }
 

@@ -22,7 +22,7 @@ const usage = `nedry: the Nedry chaos filter (build/nedry.wasm) outside Envoy
 
 Usage:
   nedry run   --config FILE (--upstream URL | --demo) [flags]
-  nedry check FILE...
+  nedry check [--wasm FILE] FILE...
   nedry push  --config FILE --ecds PATH [--wasm FILE]
   nedry package (--out DIR|FILE.tar | --push REF) [flags]  (nedry package --help)
   nedry help
@@ -39,14 +39,14 @@ nedry run: a local chaos proxy
     --upstream URL         forward to this server, e.g. http://127.0.0.1:8080
     --demo                 use the built-in demo upstream instead: it answers every
                            request with a JSON echo of its method, path and headers
-    --workers N            VMs, one per worker as in Envoy (default GOMAXPROCS, at most 4)
+    --workers N            VMs, one per worker as in Envoy (default GOMAXPROCS up to 4)
     --admin ADDR           admin address (default 127.0.0.1:9901; "off" disables it)
     --wasm FILE            the compiled filter (default build/nedry.wasm)
     --route NAME=PREFIX    a route of the route table (repeatable)
     --routes FILE          a route table file (repeatable)
     --envoy-routes FILE    the routes of an Envoy bootstrap (repeatable); without
                            any route flag, those of envoy/envoy.yaml
-    --log-level LEVEL      trace, debug, info, warn, error (default info); debug logs
+    --log-level LEVEL      trace, debug, info, warn, error or critical (default info); debug logs
                            every injected fault
     --failure-policy P     after a guest trap: closed (503 for that VM's requests,
                            Envoy's default), open (pass untouched) or reload (fresh VM)

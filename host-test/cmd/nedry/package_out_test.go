@@ -142,7 +142,7 @@ func TestPackage_errors(t *testing.T) {
 		{"artifact as tar", []string{"--out", out + ".tar", "--format", "artifact"}, 2,
 			"nedry package: --out " + out + ".tar: --format artifact cannot be written as a .tar"},
 		{"missing wasm", []string{"--wasm", filepath.Join(dir, "none.wasm"), "--out", out}, 1,
-			"nedry package: " + filepath.Join(dir, "none.wasm") + " not found"},
+			"nedry package: --wasm " + filepath.Join(dir, "none.wasm") + ": no such file"},
 		{"not wasm", []string{"--wasm", textFile, "--out", out}, 1,
 			"nedry package: " + textFile + ": not a WebAssembly module (no \\0asm header): not the Nedry filter\n"},
 		{"another module", []string{"--wasm", otherWasm, "--out", out}, 1,

@@ -50,6 +50,12 @@ func writeResponse(w http.ResponseWriter, resp *hosttest.Response, head bool) {
 			out[ck] = append(out[ck], kv[1])
 		}
 	}
+	if _, ok := out["Content-Type"]; !ok {
+		// Absent on purpose (the upstream sent none, or a remove op took
+		// it): a nil entry stops net/http from sniffing one, as Envoy adds
+		// none.
+		out["Content-Type"] = nil
+	}
 	if status < 200 || status > 599 {
 		clear(out)
 		http.Error(w, "nedry: invalid response status "+strconv.Itoa(status), http.StatusBadGateway)

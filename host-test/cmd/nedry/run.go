@@ -63,7 +63,7 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	fs.Var(routeFlags{"--route", &o.routes}, "route", "route NAME=PREFIX (repeatable)")
 	fs.Var(routeFlags{"--routes", &o.routes}, "routes", "route table file (repeatable)")
 	fs.Var(routeFlags{"--envoy-routes", &o.routes}, "envoy-routes", "Envoy bootstrap whose routes to use (repeatable)")
-	fs.StringVar(&o.logLevel, "log-level", "info", "trace, debug, info, warn or error")
+	fs.StringVar(&o.logLevel, "log-level", "info", "trace, debug, info, warn, error or critical")
 	fs.StringVar(&o.failurePolicy, "failure-policy", "closed", "after a guest trap: closed, open or reload")
 	fs.DurationVar(&o.upstreamTimeout, "upstream-timeout", 30*time.Second, "bound on one upstream exchange")
 	fs.DurationVar(&o.watchInterval, "watch-interval", 500*time.Millisecond, "config file poll interval")
@@ -117,7 +117,11 @@ func failurePolicy(s string) (hosttest.FailurePolicy, error) {
 // any directory of a checkout.
 func loadWasm(path string) ([]byte, error) {
 	b, err := hosttest.LoadFile(path)
-	if err != nil && path == defaultWasm && errors.Is(err, hosttest.ErrNotFound) {
+	if err != nil && errors.Is(err, hosttest.ErrNotFound) {
+		if path != defaultWasm {
+			// make build writes only the default path: no advice to give.
+			return nil, fmt.Errorf("--wasm %s: no such file", path)
+		}
 		if b2, err2 := hosttest.LoadFile(hosttest.RepoPath(defaultWasm)); err2 == nil {
 			return b2, nil
 		}

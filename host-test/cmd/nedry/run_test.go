@@ -305,7 +305,7 @@ func TestRun_startupErrors(t *testing.T) {
 		{"missing config", []string{"--demo", "--config", dir + "/nope.json"},
 			1, []string{"nope.json: read config: open", "no such file"}},
 		{"missing wasm", []string{"--demo", "--config", good, "--wasm", dir + "/nedry.wasm"},
-			1, []string{"run make build"}},
+			1, []string{"nedry: error: --wasm " + dir + "/nedry.wasm: no such file\n"}},
 		{"no upstream", []string{"--config", good}, 2, []string{"give exactly one of --upstream URL and --demo"}},
 		{"bad route", []string{"--demo", "--config", good, "--route", "pay"}, 1, []string{`"pay": want NAME=PREFIX`}},
 		{"bad upstream", []string{"--upstream", "ftp://x", "--config", good}, 1, []string{"want an http:// or https:// URL"}},

@@ -233,7 +233,15 @@ func TestWriteResponse(t *testing.T) {
 					t.Fatalf("header %s: have %q, want %q", k, w.Header()[k], v)
 				}
 			}
-			if tc.wantHeader != nil && len(w.Header()) != len(tc.wantHeader) {
+			// A nil entry is never sent: it only stops net/http from
+			// adding that header (content-type).
+			sent := w.Header().Clone()
+			for k, v := range sent {
+				if v == nil {
+					delete(sent, k)
+				}
+			}
+			if tc.wantHeader != nil && len(sent) != len(tc.wantHeader) {
 				t.Fatalf("headers: have %v, want %v", w.Header(), tc.wantHeader)
 			}
 		})
