@@ -118,7 +118,14 @@ func TestExamples_fireUnderRun(t *testing.T) {
 				r := r.(map[string]any)
 				name := r["name"].(string)
 				method, path, hdr := requestFor(t, r["match"], routes)
-				if resp, err := do(c, method, n.url(path), hdr, nil); err == nil {
+				if sb, _ := r["sample_by"].(map[string]any); sb != nil && sb["header"] != nil {
+					hdr[sb["header"].(string)] = "user-1"
+				}
+				body := bodyFor(r)
+				if body != nil {
+					hdr["content-type"] = "application/json"
+				}
+				if resp, err := do(c, method, n.url(path), hdr, body); err == nil {
 					io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
 				}
@@ -214,6 +221,34 @@ func requestFor(t *testing.T, match any, routes routeTable) (method, path string
 		}
 	}
 	return method, path, hdr
+}
+
+// bodyFor returns a JSON request body holding every path the rule's
+// request body ops name (each set to 1), or nil for a rule without them.
+func bodyFor(rule map[string]any) []byte {
+	c, _ := rule["corrupt"].(map[string]any)
+	rb, _ := c["request_body"].(map[string]any)
+	ops, _ := rb["ops"].([]any)
+	if len(ops) == 0 {
+		return nil
+	}
+	doc := map[string]any{}
+	for _, op := range ops {
+		p, _ := op.(map[string]any)["path"].(string)
+		m := doc
+		keys := strings.Split(p, ".")
+		for _, k := range keys[:len(keys)-1] {
+			next, ok := m[k].(map[string]any)
+			if !ok {
+				next = map[string]any{}
+				m[k] = next
+			}
+			m = next
+		}
+		m[keys[len(keys)-1]] = 1
+	}
+	b, _ := json.Marshal(doc)
+	return b
 }
 
 // statValue reads one counter from /stats text ("name: value" lines).
