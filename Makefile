@@ -1,5 +1,5 @@
 # Nedry: one Makefile for the filter, its host harness and the nedry command.
-# Needs Go (>= 1.24) and nothing else.
+# Needs Go (>= 1.25) and nothing else.
 
 GO            ?= go
 WASM_ENV      := GOOS=wasip1 GOARCH=wasm
