@@ -1,8 +1,6 @@
 package hosttest_test
 
 import (
-	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -53,12 +51,7 @@ func TestConfig_hardeningRefusedAtLoad(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := hosttest.New(context.Background(), nedry(t), hosttest.Options{Seed: 1, PluginConfig: []byte(tc.cfg)})
-			var pe *hosttest.PushError
-			if !errors.As(err, &pe) {
-				t.Fatalf("New: have %v, want a *PushError", err)
-			}
-			have := logsAt(pe.Logs, hosttest.LogLevelError)
+			have, err := loadErrors(t, tc.cfg)
 			if len(have) != 1 || have[0] != pre+tc.want {
 				t.Fatalf("error logs:\nhave %q\nwant %q", have, []string{pre + tc.want})
 			}

@@ -102,12 +102,7 @@ func TestConfig_invalidAtLoadTable(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := hosttest.New(context.Background(), nedry(t), hosttest.Options{Seed: 1, PluginConfig: []byte(tc.cfg)})
-			var pe *hosttest.PushError
-			if !errors.As(err, &pe) {
-				t.Fatalf("New: have %v, want a *PushError", err)
-			}
-			have := logsAt(pe.Logs, hosttest.LogLevelError)
+			have, _ := loadErrors(t, tc.cfg)
 			if len(have) != len(tc.want) {
 				t.Fatalf("error logs:\nhave %q\nwant %q", have, tc.want)
 			}
@@ -137,4 +132,16 @@ func TestConfig_invalidCapped(t *testing.T) {
 		have[50] != "nedry: invalid configuration: ... and 10 more errors" {
 		t.Fatalf("have %d error lines, first %q, last %q", len(have), have[0], have[len(have)-1])
 	}
+}
+
+// loadErrors starts a host with cfg as its first configuration, which must
+// be refused, and returns the error lines the filter logged and the error.
+func loadErrors(t *testing.T, cfg string) ([]string, error) {
+	t.Helper()
+	_, err := hosttest.New(context.Background(), nedry(t), hosttest.Options{Seed: 1, PluginConfig: []byte(cfg)})
+	var pe *hosttest.PushError
+	if !errors.As(err, &pe) {
+		t.Fatalf("New: have %v, want a *PushError", err)
+	}
+	return logsAt(pe.Logs, hosttest.LogLevelError), err
 }
