@@ -9,11 +9,9 @@
 package envoy
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	wasmfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/wasm/v3"
@@ -198,16 +196,7 @@ func (f *ecdsFile) encode() ([]byte, error) {
 // version), atomically (ecdsfile.ReplaceFile): Envoy's watched_directory
 // fires on the rename; readers never see a half-written file.
 func WriteECDS(path, pluginConfig, version string) error {
-	current, err := os.ReadFile(path)
-	if err != nil {
-		return fmt.Errorf("read ecds file: %w", err)
-	}
-	out, err := RenderECDS(current, pluginConfig, version)
-	if err != nil {
-		return fmt.Errorf("render ecds file %s: %w", path, err)
-	}
-	if bytes.Equal(out, current) {
-		return nil
-	}
-	return ecdsfile.ReplaceFile(path, out)
+	return ecdsfile.Rewrite(path, func(current []byte) ([]byte, error) {
+		return RenderECDS(current, pluginConfig, version)
+	})
 }

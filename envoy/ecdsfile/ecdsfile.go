@@ -120,11 +120,20 @@ func field(m map[string]any, protoName, jsonName string) any {
 // Write replaces the ECDS file at path with Render(file, pluginConfig,
 // version). An unchanged result leaves the file alone.
 func Write(path, pluginConfig, version string) error {
+	return Rewrite(path, func(current []byte) ([]byte, error) {
+		return Render(current, pluginConfig, version)
+	})
+}
+
+// Rewrite reads the ECDS file at path, renders its new content with render
+// and, when that differs, replaces the file with ReplaceFile. It is the one
+// read-render-replace step behind Write and package envoy's WriteECDS.
+func Rewrite(path string, render func(current []byte) ([]byte, error)) error {
 	current, err := os.ReadFile(path)
 	if err != nil {
 		return fmt.Errorf("read ecds file: %w", err)
 	}
-	out, err := Render(current, pluginConfig, version)
+	out, err := render(current)
 	if err != nil {
 		return fmt.Errorf("render ecds file %s: %w", path, err)
 	}
