@@ -90,7 +90,7 @@ func TestConfig_invalidAtLoadTable(t *testing.T) {
 		{"not json", `{"rules": [`, []string{"nedry: invalid configuration: config: invalid JSON at byte offset "}},
 		{"not an object", `[1]`, []string{"nedry: invalid configuration: config: must be an object, got [1]"}},
 		{"no fault", `{"rules": [{"name": "x"}]}`,
-			[]string{"nedry: invalid configuration: rules[0] (x): must configure at least one fault (abort, delay, corrupt or reset)"}},
+			[]string{"nedry: invalid configuration: rules[0] (x): must configure at least one fault (abort, delay, corrupt, reset or duplicate)"}},
 		{"duplicate names", `{"rules": [{"name": "x", "reset": {"percent": 1}}, {"name": "x", "reset": {"percent": 1}}]}`,
 			[]string{`nedry: invalid configuration: rules[1] (x).name: duplicate rule name, already used by rules[0], got "x"`}},
 		{"grpc status", `{"rules": [{"name": "x", "abort": {"percent": 1, "grpc_status": 17}}]}`,

@@ -82,3 +82,6 @@ func proxyGetMetric(id uint32, value *uint64) uint32
 
 //go:wasmimport env proxy_done
 func proxyDone() uint32
+
+//go:wasmimport env proxy_http_call
+func proxyHTTPCall(cluster *byte, clusterSize uint32, headers *byte, headersSize uint32, body *byte, bodySize uint32, trailers *byte, trailersSize uint32, timeoutMS uint32, token *uint32) uint32

@@ -43,3 +43,6 @@ func proxyIncrementMetric(uint32, int64) uint32               { return notInGues
 func proxyRecordMetric(uint32, uint64) uint32                 { return notInGuest() }
 func proxyGetMetric(uint32, *uint64) uint32                   { return notInGuest() }
 func proxyDone() uint32                                       { return notInGuest() }
+func proxyHTTPCall(*byte, uint32, *byte, uint32, *byte, uint32, *byte, uint32, uint32, *uint32) uint32 {
+	return notInGuest()
+}

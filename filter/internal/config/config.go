@@ -81,6 +81,9 @@ type Rule struct {
 	Delay   *Delay
 	Corrupt *Corrupt
 	Reset   *Reset
+	// Duplicate sends copies of the request (parse_duplicate.go); it is
+	// drawn on its own, after the other four.
+	Duplicate *Duplicate
 
 	// Sample, when set, draws the faults from a request key (sample_by).
 	Sample *Sample
@@ -212,19 +215,25 @@ const (
 	FaultAbort
 	FaultCorrupt
 	FaultReset
+	// FaultDuplicate names a drawn duplicate in the filter state; the
+	// response tag never carries it, since the response is untouched.
+	FaultDuplicate
 )
+
+// faultMask holds every fault kind.
+const faultMask = FaultSet(1<<5 - 1)
 
 var faultNames = [...]struct {
 	f    FaultSet
 	name string
-}{{FaultDelay, "delay"}, {FaultAbort, "abort"}, {FaultCorrupt, "corrupt"}, {FaultReset, "reset"}}
+}{{FaultDelay, "delay"}, {FaultAbort, "abort"}, {FaultCorrupt, "corrupt"}, {FaultReset, "reset"}, {FaultDuplicate, "duplicate"}}
 
 // Tag returns the response tag for faults f injected by this rule, such as
 // "payments; delay,corrupt", or "" when f is empty. It does not allocate
 // when f contains only faults the rule configures, which is all Decide can
 // draw.
 func (r *Rule) Tag(f FaultSet) string {
-	f &= 15
+	f &= faultMask
 	if f == 0 {
 		return ""
 	}
@@ -238,7 +247,7 @@ func (r *Rule) Tag(f FaultSet) string {
 // order of own's bits.
 func tagIndex(own, f FaultSet) int {
 	i, bit := 0, 1
-	for b := FaultSet(1); b < 16; b <<= 1 {
+	for b := FaultSet(1); b <= faultMask; b <<= 1 {
 		if own&b != 0 {
 			if f&b != 0 {
 				i |= bit
@@ -265,15 +274,18 @@ func (r *Rule) computeTags() {
 	if r.Reset != nil {
 		own |= FaultReset
 	}
+	if r.Duplicate != nil {
+		own |= FaultDuplicate
+	}
 	r.own = own
 	k := 0
-	for b := FaultSet(1); b < 16; b <<= 1 {
+	for b := FaultSet(1); b <= faultMask; b <<= 1 {
 		if own&b != 0 {
 			k++
 		}
 	}
 	r.tags = make([]string, 1<<k)
-	for f := FaultSet(1); f < 16; f++ {
+	for f := FaultSet(1); f <= faultMask; f++ {
 		if f&^own == 0 {
 			r.tags[tagIndex(own, f)] = BuildTag(r.Name, f)
 		}
@@ -283,7 +295,7 @@ func (r *Rule) computeTags() {
 // BuildTag formats the response tag for rule name and faults f. It allocates;
 // the request path uses Rule.Tag instead.
 func BuildTag(name string, f FaultSet) string {
-	if f&15 == 0 {
+	if f&faultMask == 0 {
 		return ""
 	}
 	var b strings.Builder

@@ -81,6 +81,8 @@ func (p *parser) rule(base string, i int, v gjson.Result, names map[string]int) 
 			r.Corrupt = p.corrupt(kp, v)
 		case "reset":
 			r.Reset = p.reset(kp, v)
+		case "duplicate":
+			r.Duplicate = p.duplicate(kp, v)
 		case "active":
 			r.Active = p.active(kp, v)
 		case "halt":
@@ -98,8 +100,8 @@ func (p *parser) rule(base string, i int, v gjson.Result, names map[string]int) 
 	if !hasName {
 		p.failText(join(base, "name"), "required")
 	}
-	if !v.Get("abort").Exists() && !v.Get("delay").Exists() && !v.Get("corrupt").Exists() && !v.Get("reset").Exists() {
-		p.failText(path, "must configure at least one fault (abort, delay, corrupt or reset)")
+	if !v.Get("abort").Exists() && !v.Get("delay").Exists() && !v.Get("corrupt").Exists() && !v.Get("reset").Exists() && !v.Get("duplicate").Exists() {
+		p.failText(path, "must configure at least one fault (abort, delay, corrupt, reset or duplicate)")
 	}
 	if len(p.problems) > before {
 		return nil

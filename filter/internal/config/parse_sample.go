@@ -35,6 +35,9 @@ type Sample struct {
 	// The configured seed is used as written, 0 included, and never host
 	// entropy: every worker and every VM must choose the same keys.
 	Salt [4]uint64
+	// DuplicateSalt is Salt for the duplicate fault (kind 4), drawn apart
+	// from the four above.
+	DuplicateSalt uint64
 }
 
 // Sample kinds, indexes of Sample.Salt.
@@ -43,6 +46,8 @@ const (
 	SaltAbort
 	SaltCorrupt
 	SaltReset
+	// SaltDuplicate is the kind hashed into Sample.DuplicateSalt.
+	SaltDuplicate
 )
 
 // FNV-1a 64-bit parameters; fault continues the same hash over the key.
@@ -127,17 +132,23 @@ func seedSamples(c *Config) {
 			continue
 		}
 		for kind := range r.Sample.Salt {
-			h := FNVOffset
-			for i := 0; i < 8; i++ {
-				h = (h ^ (c.Seed >> (8 * i) & 0xff)) * FNVPrime
-			}
-			h = fnv(h, r.Name)
-			// A byte no rule name holds ends the name, so "a" with kind 1
-			// never hashes like a name "a\x01".
-			h = (h ^ 0xff) * FNVPrime
-			r.Sample.Salt[kind] = (h ^ uint64(kind)) * FNVPrime
+			r.Sample.Salt[kind] = salt(c.Seed, r.Name, kind)
 		}
+		r.Sample.DuplicateSalt = salt(c.Seed, r.Name, SaltDuplicate)
 	}
+}
+
+// salt is the FNV-1a state after the seed, the rule name and the kind.
+func salt(seed uint64, name string, kind int) uint64 {
+	h := FNVOffset
+	for i := 0; i < 8; i++ {
+		h = (h ^ (seed >> (8 * i) & 0xff)) * FNVPrime
+	}
+	h = fnv(h, name)
+	// A byte no rule name holds ends the name, so "a" with kind 1 never
+	// hashes like a name "a\x01".
+	h = (h ^ 0xff) * FNVPrime
+	return (h ^ uint64(kind)) * FNVPrime
 }
 
 func fnv(h uint64, s string) uint64 {

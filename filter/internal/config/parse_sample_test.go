@@ -28,7 +28,7 @@ func TestParse_sampleBy(t *testing.T) {
 				t.Fatal("Sample is nil")
 			}
 			h := *have
-			h.Salt = [4]uint64{}
+			h.Salt, h.DuplicateSalt = [4]uint64{}, 0
 			if h != tc.want {
 				t.Fatalf("Sample: have %+v, want %+v", h, tc.want)
 			}
@@ -79,7 +79,7 @@ func TestParse_sampleByErrors(t *testing.T) {
 	}
 	t.Run("without a fault", func(t *testing.T) {
 		have := problems(t, rule(`"sample_by": {"header": "x-u"}`))
-		want := `rules[0] (p): must configure at least one fault (abort, delay, corrupt or reset)`
+		want := `rules[0] (p): must configure at least one fault (abort, delay, corrupt, reset or duplicate)`
 		if len(have) != 1 || have[0] != want {
 			t.Fatalf("problems: have %q, want %q", have, want)
 		}

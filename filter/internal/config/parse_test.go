@@ -107,8 +107,8 @@ func TestParse_errors(t *testing.T) {
 			`rules[2] (a).name: duplicate rule name, already used by rules[0], got "a"`}},
 		{"name after the faulty field", `{"rules":[{"abort":{"percent":200},"name":"late"}]}`, []string{
 			`rules[0] (late).abort.percent: must be in [0, 100], got 200`}},
-		{"no fault", rule(`"match":{}`), []string{`rules[0] (p): must configure at least one fault (abort, delay, corrupt or reset)`}},
-		{"no fault no name", `{"rules":[{}]}`, []string{`rules[0].name: required`, `rules[0]: must configure at least one fault (abort, delay, corrupt or reset)`}},
+		{"no fault", rule(`"match":{}`), []string{`rules[0] (p): must configure at least one fault (abort, delay, corrupt, reset or duplicate)`}},
+		{"no fault no name", `{"rules":[{}]}`, []string{`rules[0].name: required`, `rules[0]: must configure at least one fault (abort, delay, corrupt, reset or duplicate)`}},
 
 		// Match conditions.
 		{"match not object", rule(`"match":[],"reset":{"percent":1}`), []string{`rules[0] (p).match: must be an object, got []`}},

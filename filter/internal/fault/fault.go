@@ -81,6 +81,9 @@ type Decision struct {
 	Corrupt bool
 	// Reset asks for the stream to be closed.
 	Reset bool
+	// Duplicate asks for copies of the request (Rule.Duplicate); the
+	// plugin draws it with Duplicated.
+	Duplicate bool
 }
 
 // Faults returns the set of faults d injects, to index Rule.Tag.
@@ -97,6 +100,9 @@ func (d Decision) Faults() config.FaultSet {
 	}
 	if d.Reset {
 		f |= config.FaultReset
+	}
+	if d.Duplicate {
+		f |= config.FaultDuplicate
 	}
 	return f
 }

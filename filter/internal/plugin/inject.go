@@ -29,6 +29,13 @@ func (s *stream) start() abi.Action {
 		s.noteState()
 		return abi.ActionContinue
 	}
+	if p.faults&config.FaultDuplicate != 0 {
+		// An aborted or reset request never reaches the upstream: there
+		// is nothing to duplicate.
+		if p.faults&(config.FaultAbort|config.FaultReset) != 0 || !s.planDuplicate() {
+			p.faults &^= config.FaultDuplicate
+		}
+	}
 	s.noteState()
 	if p.faults&config.FaultDelay != 0 {
 		if p.phase == config.PhaseResponse {
@@ -198,6 +205,10 @@ func (s *stream) dryRun() {
 			p.stats.inc(k.counter)
 			s.logFault(k.name)
 		}
+	}
+	if p.faults&config.FaultDuplicate != 0 {
+		// No copy is sent, so no duplicate counter moves.
+		s.logFault("dry run: duplicate")
 	}
 	// Nothing is left to inject, at response headers either.
 	p.faults = 0

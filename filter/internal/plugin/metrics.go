@@ -32,6 +32,9 @@ type ruleStats struct {
 	// bodyIDs are the body counters, for rules with body ops only
 	// (body.go), so other rules define no more metrics than before.
 	bodyIDs *[len(bodyCounters)]uint32
+	// dupIDs are the duplicate counters, for rules with a duplicate only
+	// (duplicate.go).
+	dupIDs *[len(duplicateCounters)]uint32
 }
 
 func (s *ruleStats) inc(counter int) {
@@ -77,5 +80,8 @@ func newRuleStats(r *config.Rule) (ruleStats, error) {
 	if err := defineStats(&s, fault.RuleMetric(r.Name, "")); err != nil {
 		return s, err
 	}
-	return s, defineBodyStats(&s, r)
+	if err := defineBodyStats(&s, r); err != nil {
+		return s, err
+	}
+	return s, defineDuplicateStats(&s, r)
 }

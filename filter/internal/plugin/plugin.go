@@ -33,6 +33,10 @@ type Plugin struct {
 	// free holds deleted stream contexts for reuse, so a request does not
 	// leave its context behind as garbage (fewer GC pauses in callbacks).
 	free []*stream
+	// Duplicated requests (duplicate.go): jobs alive and the bytes they
+	// hold, calls in flight, and finished jobs kept for reuse.
+	dupJobs, dupBytes, dupCalls int
+	dupFree                     []*dupJob
 
 	// logLevel is the host's log level as last asked, and levelAge counts
 	// the streams created since (see debugEnabled).

@@ -47,6 +47,7 @@ func (p *Plugin) releaseHeld(caller uint32, which func(*stream) bool) int {
 // end at the push, not when the delays they were drawn with run out.
 func (p *Plugin) stopFaults(caller uint32) {
 	p.stops++
+	p.dropDuplicates()
 	if n := p.releaseHeld(caller, nil); n > 0 {
 		_ = abi.Log(abi.LogLevelInfo, "nedry: kill switch: released "+strconv.Itoa(n)+" held streams")
 	}

@@ -26,6 +26,8 @@ type root struct {
 	resumeFn func(s *stream) // r.resume, bound once so ticks do not allocate
 	// tickPeriod is the tick as last set, 0 when stopped.
 	tickPeriod time.Duration
+	// dup holds the copies of duplicated requests (duplicate_root.go).
+	dup dupState
 }
 
 func (r *root) OnVMStart(int) bool { return true }
@@ -154,8 +156,10 @@ func (r *root) NewStream(id uint32) abi.StreamContext {
 // OnTick resumes the streams whose delay is over. A tick that finds the
 // queue already empty stops the tick; see afterDequeue.
 func (r *root) OnTick() {
-	idle := r.queue.Len() == 0
+	idle := r.queue.Len() == 0 && len(r.dup.jobs) == 0
 	t := now()
+	// Copies first: resuming a stream sets the effective context to it.
+	r.sendDue(t)
 	r.queue.PopDue(t, r.resumeFn)
 	r.plugin.flushGauge()
 	r.tickSchedule(t)
@@ -163,6 +167,7 @@ func (r *root) OnTick() {
 		r.tickGuards(l, t)
 	}
 	r.afterDequeue(idle)
+	r.maybeDone()
 }
 
 // resume is called by PopDue for a due stream, already out of the queue.
@@ -220,7 +225,7 @@ func (r *root) dequeue(s *stream) {
 // another when it ends. Keeping it costs one idle tick (a VM call) once the
 // traffic stops.
 func (r *root) afterDequeue(idleTick bool) {
-	if r.queue.Len() == 0 && r.tickPeriod != 0 && idleTick {
+	if r.queue.Len() == 0 && len(r.dup.jobs) == 0 && r.tickPeriod != 0 && idleTick {
 		// A configuration with timed parts keeps a slow tick for its
 		// schedule (see schedule.go); others stop it.
 		var slow time.Duration
@@ -234,17 +239,21 @@ func (r *root) afterDequeue(idleTick bool) {
 	}
 }
 
-// OnDone always answers true: the root has nothing left to finish. Envoy
-// calls proxy_on_done on a root only once no stream of it is alive, so its
-// delay queue is empty by then. cpp-host calls it from
-// WasmBase::startShutdown, with a plugin key when the last PluginHandle of
-// that configuration goes (and every stream context holds one), or without
-// one when the last WasmHandle of the VM goes (and every PluginHandle holds
-// one). A root that answered false and called proxy_done later, once its
-// streams drained, would be dead code. The gauge change not yet sent is
-// sent now, since this root ticks no more.
+// OnDone answers true unless copies of duplicated requests are still to be
+// sent or answered (see duplicate_root.go): then false, and the root calls
+// proxy_done once they are. Envoy calls proxy_on_done on a root only once
+// no stream of it is alive, so its delay queue is empty by then. cpp-host
+// calls it from WasmBase::startShutdown, with a plugin key when the last
+// PluginHandle of that configuration goes (and every stream context holds
+// one), or without one when the last WasmHandle of the VM goes (and every
+// PluginHandle holds one). The gauge change not yet sent is sent now,
+// since a root that is done ticks no more.
 func (r *root) OnDone() bool {
 	r.plugin.flushGauge()
+	if r.busy() {
+		r.dup.draining = true
+		return false
+	}
 	return true
 }
 

@@ -9,18 +9,29 @@ import (
 // now if it has one: at random, or from the request's sampling key when
 // the rule has sample_by. Rules without it take Decide's path unchanged.
 func (s *stream) decide(st *ruleStats, rule *config.Rule) fault.Decision {
+	var d fault.Decision
+	var key string
+	var ok bool
 	if rule.Sample == nil {
 		if st.ramped {
-			return fault.DecideRates(rule, &st.rates, s.l.rnd)
+			d = fault.DecideRates(rule, &st.rates, s.l.rnd)
+		} else {
+			d = fault.Decide(rule, s.l.rnd)
 		}
-		return fault.Decide(rule, s.l.rnd)
+	} else {
+		rates := rule.Rates()
+		if st.ramped {
+			rates = st.rates
+		}
+		key, ok = s.sampleKey(rule.Sample)
+		d = fault.DecideSticky(rule, &rates, s.l.rnd, key, ok)
 	}
-	rates := rule.Rates()
-	if st.ramped {
-		rates = st.rates
+	if rule.Duplicate != nil {
+		// Drawn after the other four, so rules without it keep their
+		// random sequence.
+		d.Duplicate = fault.Duplicated(rule, s.l.rnd, key, ok)
 	}
-	key, ok := s.sampleKey(rule.Sample)
-	return fault.DecideSticky(rule, &rates, s.l.rnd, key, ok)
+	return d
 }
 
 // sampleKey reads the sampling key from the request headers fetched at

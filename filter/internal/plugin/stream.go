@@ -38,6 +38,7 @@ type stream struct {
 	sentAt                         int64
 
 	body      [2]bodyState // body corruption by direction (body.go)
+	dup       *dupJob      // the request's copy while it passes (duplicate.go)
 	reqLength bool         // the request came with a content-length
 	reqEnd    bool         // the request has no body (transient, like headers)
 	respEnd   bool         // the response has no body
@@ -86,7 +87,7 @@ func (s *stream) OnRequestHeaders(_ int, eos bool) abi.Action {
 // recycled at once: callers must not use s afterwards (OnRequestHeaders'
 // deferred dropHeaders only clears fields that are already clear).
 func (s *stream) quietIfSettled() {
-	if !s.Queued() && !s.holdResponse && !s.watch && s.panicAt != panicResponse && !s.needsResponse() && s.body[bodyRequest].cfg == nil {
+	if !s.Queued() && !s.holdResponse && !s.watch && s.panicAt != panicResponse && !s.needsResponse() && s.body[bodyRequest].cfg == nil && s.dup == nil {
 		if abi.Quiet(s.id) {
 			s.root.plugin.recycle(s)
 		}
@@ -125,7 +126,7 @@ func (s *stream) reset() {
 		// cfg is already zero.
 		s.body = [2]bodyState{}
 	}
-	s.reqLength, s.respEnd = false, false
+	s.reqLength, s.respEnd, s.dup = false, false, nil
 	s.applied, s.state = 0, ""
 	s.watch, s.watchTrailers, s.slowSeen, s.sentAt = false, false, false, 0
 	s.Slot = fault.Slot{}
@@ -143,9 +144,31 @@ func (s *stream) dropHeaders() {
 }
 
 func (s *stream) OnRequestBody(size int, eos bool) abi.Action {
-	return s.onBody(bodyRequest, size, eos)
+	if s.dup == nil {
+		return s.onBody(bodyRequest, size, eos)
+	}
+	if s.stopped() {
+		s.dup.stats.incDup(counterDuplicatesDropped, int64(s.dup.dup.Copies))
+		s.dropCopy()
+		return s.onBody(bodyRequest, size, eos)
+	}
+	s.copyBody(size, eos) // before body corruption rewrites the buffer
+	a := s.onBody(bodyRequest, size, eos)
+	s.afterBody(a, size)
+	if eos {
+		s.quietIfSettled()
+	}
+	return a
 }
-func (s *stream) OnRequestTrailers(int) abi.Action { return abi.ActionContinue }
+
+// OnRequestTrailers completes a duplicated request that ends with
+// trailers: its copies carry none.
+func (s *stream) OnRequestTrailers(int) abi.Action {
+	if s.dup != nil {
+		s.finishCopy()
+	}
+	return abi.ActionContinue
+}
 
 // OnResponseHeaders holds a response-phase delay, corrupts upstream
 // responses and tags responses Nedry touched. Envoy calls it for Nedry's own
@@ -207,8 +230,13 @@ func (s *stream) OnLog() {
 
 func (s *stream) OnDone() { s.root.dequeue(s) }
 
-// OnDelete is the last callback of a stream: its context is recycled.
+// OnDelete is the last callback of a stream: its context is recycled. A
+// request that ended before it was complete (a client reset) is not
+// duplicated.
 func (s *stream) OnDelete() {
 	s.root.dequeue(s)
+	if s.dup != nil {
+		s.root.plugin.freeJob(s.dup)
+	}
 	s.root.plugin.recycle(s)
 }
