@@ -78,7 +78,9 @@ const allocConfig = `{
       "request_body": {"ops": [{"op": "set", "path": "amount", "value": -1}]},
       "response_body": {"ops": [{"op": "retype", "path": "id"}]}}},
     {"name": "body_never", "match": {"prefix": "/body_never/"}, "corrupt": {"percent": 0,
-      "request_body": {"ops": [{"op": "truncate", "length": 1}]}, "response_body": {"ops": [{"op": "truncate", "length": 1}]}}}
+      "request_body": {"ops": [{"op": "truncate", "length": 1}]}, "response_body": {"ops": [{"op": "truncate", "length": 1}]}}},
+    {"name": "dup_never", "match": {"prefix": "/dup_never/"}, "duplicate": {"percent": 0}},
+    {"name": "dup", "match": {"prefix": "/dup/"}, "duplicate": {"percent": 100, "copies": 2, "after": "1ms", "cluster": "backend"}}
   ]
 }`
 
@@ -244,6 +246,26 @@ var allocPaths = []allocPath{
 		}
 		return ""
 	}},
+	{name: "duplicate_not_drawn", run: func(h *hosttest.Host) string {
+		r := allocRequest("/dup_never/x")
+		r.Body = []byte(`{"amount":12}`)
+		return allocWant(h.Do(r), 200, true)
+	}},
+	// The copy's headers and body go into buffers of a job the VM keeps
+	// for reuse, the calls' tokens into a slice it keeps too.
+	{name: "duplicate_sent_and_answered", run: func(h *hosttest.Host) string {
+		r := allocRequest("/dup/x")
+		r.Chunks = [][]byte{[]byte(`{"amount":`), []byte(`12}`)}
+		calls := len(h.HTTPCalls())
+		if msg := allocWant(h.Do(r), 200, true); msg != "" {
+			return msg
+		}
+		h.Advance(4 * time.Millisecond)
+		if n := len(h.HTTPCalls()) - calls; n != 2 {
+			return strconv.Itoa(n) + " copies, want 2"
+		}
+		return ""
+	}},
 	{name: "header_control_abort", run: func(h *hosttest.Host) string {
 		r := h.Do(allocRequest("/other/x", "x-nedry-secret", "s3cret", "x-nedry-abort", "429"))
 		return allocWant(r, 429, false)
@@ -305,6 +327,7 @@ func TestAlloc_requestPaths(t *testing.T) {
 	wasm := buildDebugFilter(t)
 	h, err := hosttest.New(context.Background(), wasm, hosttest.Options{
 		PluginConfig: []byte(allocConfig), Seed: 3, LogLevel: hosttest.LogLevelInfo,
+		Clusters: map[string]hosttest.Cluster{"backend": {}},
 		// 10:00 UTC: the timed rule is inside its window, the inactive one outside.
 		Start: time.Date(2026, 6, 5, 10, 0, 0, 0, time.UTC)})
 	if err != nil {
