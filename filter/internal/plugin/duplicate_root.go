@@ -1,7 +1,7 @@
 package plugin
 
 import (
-		"time"
+	"time"
 
 	"github.com/nedry-chaos/nedry/filter/internal/abi"
 )
@@ -107,13 +107,14 @@ func (r *root) OnHTTPCallResponse(token uint32, numHeaders, _, _ int) {
 	r.maybeDone()
 }
 
-// callSucceeded reads the :status of the call response being delivered.
+// callSucceeded reads the :status of the call response being delivered:
+// three digits below 500 (Envoy's statuses always have three).
 func callSucceeded() bool {
 	v, err := abi.GetHeaderMapValueTransient(abi.MapTypeHTTPCallResponseHeaders, ":status")
 	if err != nil {
 		return false
 	}
-	return len(v) == 3 && v[0] >= '1' && v[0] <= '4' 
+	return len(v) == 3 && v[0] >= '1' && v[0] <= '4'
 }
 
 // busy reports whether the root still has copies to send or answers to
