@@ -31,6 +31,7 @@ var wantScenarios = []string{
 	"business-hours.json",
 	"breaking-point.json",
 	"bad-data.json",
+	"duplicate-payments.json",
 }
 
 // exampleConfigs returns every examples/*.json with its content.

@@ -83,7 +83,7 @@ func summary(cfg []byte) string {
 // "abort 10%+delay 25%".
 func faultKinds(rule gjson.Result) string {
 	var parts []string
-	for _, k := range []string{"abort", "delay", "corrupt", "reset"} {
+	for _, k := range []string{"abort", "delay", "corrupt", "reset", "duplicate"} {
 		if f := rule.Get(k); f.Exists() {
 			p := f.Get("percent")
 			if p.Exists() {
