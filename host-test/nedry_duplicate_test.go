@@ -3,8 +3,10 @@ package hosttest_test
 import (
 	"bytes"
 	"context"
+	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -373,5 +375,57 @@ func TestDuplicate_quietStreams(t *testing.T) {
 	h.Advance(time.Second)
 	if n := len(h.HTTPCalls()); n != 0 {
 		t.Fatalf("%d copies", n)
+	}
+}
+
+// TestDuplicate_withBodyCorruption: a rule that corrupts the request body
+// (which buffers it, so each body callback sees the whole body so far) and
+// duplicates the request: the original goes upstream corrupted, the copies
+// carry the body the client sent, each byte once.
+func TestDuplicate_withBodyCorruption(t *testing.T) {
+	const cfg = `{"seed": 1, "rules": [{"name": "p", "corrupt": {"percent": 100,
+		"request_body": {"ops": [{"op": "truncate", "length": 5}]}}, "duplicate": {"percent": 100, "copies": 2, "after": "10ms"}}]}`
+	h := dupHost(t, cfg, 200, time.Millisecond)
+	body := []byte(`{"amount": 10, "currency": "EUR"}`)
+	res := h.Do(hosttest.Request{Headers: payment(nil).Headers, Chunks: [][]byte{body[:3], body[3:20], body[20:]}})
+	if res.Upstream == nil || string(res.Upstream.Body) != string(body[:5]) {
+		t.Fatalf("the original must go upstream truncated: %+v", res.Upstream)
+	}
+	if have := res.FilterState["wasm.nedry"]; have != "p; corrupt,duplicate" {
+		t.Fatalf("filter state %q", have)
+	}
+	h.Advance(time.Second)
+	calls := h.HTTPCalls()
+	if len(calls) != 2 {
+		t.Fatalf("%d copies, want 2", len(calls))
+	}
+	for i, c := range calls {
+		if !bytes.Equal(c.Request.Body, body) {
+			t.Fatalf("copy %d: body %q, want %q", i, c.Request.Body, body)
+		}
+	}
+}
+
+// TestDuplicate_example: examples/duplicate-payments.json, at 100%,
+// duplicates a POST to the payments route once, 50ms after it.
+func TestDuplicate_example(t *testing.T) {
+	cfg, err := os.ReadFile(hosttest.RepoPath("examples", "duplicate-payments.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := dupHost(t, strings.Replace(string(cfg), `"percent": 20`, `"percent": 100`, 1), 201, time.Millisecond)
+	r := payment([]byte(`{"amount": 1}`), "idempotency-key", "k-7")
+	r.Properties = map[string]string{"xds.route_name": "payments"}
+	h.Do(r)
+	h.Advance(100 * time.Millisecond)
+	calls := h.HTTPCalls()
+	if len(calls) != 1 || calls[0].Outcome != "response" {
+		t.Fatalf("copies %+v, want one answered", calls)
+	}
+	if k, _ := calls[0].Request.Header("idempotency-key"); k != "k-7" {
+		t.Fatalf("idempotency-key %q", k)
+	}
+	if have := h.Metric("nedry.rule.payments_duplicate.duplicates_sent"); have != 1 {
+		t.Fatalf("duplicates_sent %d", have)
 	}
 }

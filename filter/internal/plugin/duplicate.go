@@ -187,12 +187,12 @@ func (s *stream) finishCopy() {
 }
 
 // dropCopy gives up the stream's copy: the request is not duplicated. The
-// filter state says so from now on.
+// filter state says so from now on (the rest of the plan stands).
 func (s *stream) dropCopy() {
 	s.root.plugin.freeJob(s.dup)
 	s.dup = nil
 	s.plan.faults &^= config.FaultDuplicate
-	s.noteApplied()
+	s.setState(s.plan.stats.stateValue(injected(s.plan.faults) | s.applied))
 }
 
 // hopByHop are the request headers a copy leaves out: they describe the
