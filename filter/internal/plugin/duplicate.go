@@ -225,27 +225,22 @@ func copiedHeader(k string) bool {
 // :scheme, which proxy_http_call needs), in proxy-wasm's pairs format, into
 // dst[:0].
 func appendCopyHeaders(dst []byte, h abi.Pairs) []byte {
-	n := 0
-	for c := h.Cursor(); ; {
-		k, _, ok := c.Next()
-		if !ok {
-			break
-		}
-		if copiedHeader(k) {
-			n++
-		}
-	}
-	dst = binary.LittleEndian.AppendUint32(dst[:0], uint32(n))
+	// The count goes first but is known only after the lengths: it is
+	// written over a placeholder.
+	dst = append(dst[:0], 0, 0, 0, 0)
+	n := uint32(0)
 	for c := h.Cursor(); ; {
 		k, v, ok := c.Next()
 		if !ok {
 			break
 		}
 		if copiedHeader(k) {
+			n++
 			dst = binary.LittleEndian.AppendUint32(dst, uint32(len(k)))
 			dst = binary.LittleEndian.AppendUint32(dst, uint32(len(v)))
 		}
 	}
+	binary.LittleEndian.PutUint32(dst, n)
 	for c := h.Cursor(); ; {
 		k, v, ok := c.Next()
 		if !ok {
