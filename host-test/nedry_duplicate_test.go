@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -307,13 +308,40 @@ func TestDuplicate_sticky(t *testing.T) {
 // proxy_done, and deleting it earlier would cancel its calls. The old root
 // goes once they are done; the new configuration's rule has no duplicate.
 func TestDuplicate_push(t *testing.T) {
-	h := dupHost(t, dupConfig(`{"percent": 100, "copies": 2, "after": "1s"}`), 200, 500*time.Millisecond)
+	var mu sync.Mutex
+	deletes := 0 // proxy_on_delete calls: streams, and the old root at the end
+	h := newNedry(t, dupConfig(`{"percent": 100, "copies": 2, "after": "1s"}`), hosttest.Options{
+		Properties: map[string]string{"xds.cluster_name": "backend"},
+		Clusters:   map[string]hosttest.Cluster{"backend": {Latency: 500 * time.Millisecond}},
+		CallObserver: func(export string, _ time.Duration) {
+			if export == "proxy_on_delete" {
+				mu.Lock()
+				deletes++
+				mu.Unlock()
+			}
+		},
+	})
+	deleted := func() int {
+		mu.Lock()
+		defer mu.Unlock()
+		return deletes
+	}
 	h.Do(payment([]byte(`{"a":1}`)))
 	if err := h.Reconfigure([]byte(`{"rules": [{"name": "p", "abort": {"percent": 0}}]}`)); err != nil {
 		t.Fatal(err)
 	}
 	h.Do(payment([]byte(`{"a":2}`)))
-	h.Advance(5 * time.Second)
+	streamsOnly := deleted()
+	// The second copy leaves at 2s and is answered at 2.5s: until then the
+	// old root stays.
+	h.Advance(2400 * time.Millisecond)
+	if n := deleted(); n != streamsOnly {
+		t.Fatalf("the old root was deleted with a copy in flight (%d deletes, %d before)", n, streamsOnly)
+	}
+	h.Advance(time.Second)
+	if n := deleted(); n != streamsOnly+1 {
+		t.Fatalf("%d deletes once the copies were answered, want %d: the old root must go", n, streamsOnly+1)
+	}
 	calls := h.HTTPCalls()
 	if len(calls) != 2 {
 		t.Fatalf("%d copies, want the old configuration's 2", len(calls))
