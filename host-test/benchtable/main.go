@@ -150,6 +150,8 @@ var targets = []target{
 	{"BenchmarkTimed/guarded", "x-plain", 1.2, "matched under a guardrail <= 1.2x without", atMost},
 	{"BenchmarkTimed/guarded-errors", "x-plain", 1.2, "the same, guardrail on errors only", atMost},
 	{"BenchmarkTimed/guarded-slow", "x-plain", 1.2, "the same, guardrail on slowness only", atMost},
+	// The issue asks for the duplicate's cost in µs, with no bound.
+	{"BenchmarkDuplicate/dup", "above-floor-us", 0, "duplicate, 64 KiB body, copy sent and answered", contextOnly},
 }
 
 // columns are the metrics shown for every benchmark that has them; the
