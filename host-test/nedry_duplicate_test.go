@@ -457,3 +457,38 @@ func TestDuplicate_example(t *testing.T) {
 		t.Fatalf("duplicates_sent %d", have)
 	}
 }
+
+// TestDuplicate_killSwitchMidBody: a request still passing when the kill
+// switch comes is not duplicated, whether it ends with its body or with
+// trailers. The request is held by a delay at its headers, its copy begun;
+// the kill switch releases it and its body passes after.
+func TestDuplicate_killSwitchMidBody(t *testing.T) {
+	const cfg = `{"rules": [{"name": "p", "delay": {"percent": 100, "fixed": "10s"},
+		"duplicate": {"percent": 100, "copies": 2, "after": "0s"}}]}`
+	for _, trailers := range []bool{false, true} {
+		t.Run("trailers="+strconv.FormatBool(trailers), func(t *testing.T) {
+			h := dupHost(t, cfg, 200, time.Millisecond)
+			r := hosttest.Request{Headers: payment(nil).Headers, Chunks: [][]byte{[]byte(`{"a":`), []byte(`1}`)}}
+			if trailers {
+				r.Trailers = [][2]string{{"x-sum", "1"}}
+			}
+			s := h.Start(r)
+			if !s.Paused() {
+				t.Fatal("the request must be held at its headers")
+			}
+			if err := h.Reconfigure([]byte(`{"enabled": false}`)); err != nil {
+				t.Fatal(err)
+			}
+			h.Advance(time.Second)
+			if !s.Done() || s.Result().Upstream == nil {
+				t.Fatal("the released request must go upstream")
+			}
+			if n := len(h.HTTPCalls()); n != 0 {
+				t.Fatalf("%d copies after the kill switch", n)
+			}
+			if have, want := dupCounts(h), [4]int64{0, 0, 0, 2}; have != want {
+				t.Fatalf("sent, failed, too large, dropped: have %v, want %v", have, want)
+			}
+		})
+	}
+}

@@ -195,6 +195,13 @@ func (s *stream) dropCopy() {
 	s.setState(s.plan.stats.stateValue(injected(s.plan.faults) | s.applied))
 }
 
+// dropStoppedCopy gives up the copy of a request the kill switch caught
+// while it passed, counting its copies as dropped.
+func (s *stream) dropStoppedCopy() {
+	s.dup.stats.incDup(counterDuplicatesDropped, int64(s.dup.dup.Copies))
+	s.dropCopy()
+}
+
 // hopByHop are the request headers a copy leaves out: they describe the
 // client's connection to Envoy, not the request (RFC 9110 section 7.6.1,
 // and proxy-connection, which old clients send). Envoy's codecs mostly

@@ -148,8 +148,7 @@ func (s *stream) OnRequestBody(size int, eos bool) abi.Action {
 		return s.onBody(bodyRequest, size, eos)
 	}
 	if s.stopped() {
-		s.dup.stats.incDup(counterDuplicatesDropped, int64(s.dup.dup.Copies))
-		s.dropCopy()
+		s.dropStoppedCopy()
 		return s.onBody(bodyRequest, size, eos)
 	}
 	s.copyBody(size, eos) // before body corruption rewrites the buffer
@@ -164,7 +163,11 @@ func (s *stream) OnRequestBody(size int, eos bool) abi.Action {
 // OnRequestTrailers completes a duplicated request that ends with
 // trailers: its copies carry none.
 func (s *stream) OnRequestTrailers(int) abi.Action {
-	if s.dup != nil {
+	switch {
+	case s.dup == nil:
+	case s.stopped():
+		s.dropStoppedCopy()
+	default:
 		s.finishCopy()
 	}
 	return abi.ActionContinue
