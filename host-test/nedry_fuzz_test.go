@@ -79,6 +79,7 @@ func FuzzConfig(f *testing.F) {
 		`{"rules": [{"name": "m", "match": {"route_name": "r", "virtual_host": "v", "cluster": "c", "path": "/p", "prefix": "/", "regex": "^/(a|b)+$",
 			"methods": ["GET"], "authority": "h", "headers": [{"name": "x", "exact": ""}, {"name": ":path", "regex": ".*", "invert": true}]}, "reset": {"percent": 1}}]}`,
 		`{"rules": [{"name": "m", "match": {"regex": "(((((a*)*)*)*)*)"}, "reset": {"percent": 1}}]}`,
+		`{"rules": [{"name": "u", "sample_by": {"cookie": "s"}, "duplicate": {"percent": 100, "copies": 10, "after": "0s", "timeout": "1ms", "cluster": "x", "max_bytes": 0}}]}`,
 		`{"rules": [{"name": "m", "match": {"regex": "\\p{Greek}"}, "reset": {"percent": 1}}]}`,
 		"{\"rules\": [{\"name\": \"\xff\xfe\", \"reset\": {\"percent\": 1}}]}",
 		`{"` + strings.Repeat("k", 300) + `": 1}`,

@@ -19,6 +19,8 @@ func FuzzParse(f *testing.F) {
 		`{"rules":[{"name":"a","reset":{"percent":1}},{"name":"a","reset":{"percent":1}}]}`,
 		`{"seed":1,"seed":2,"tick":"1h","x y":{}}`,
 		`{"rules":[1,]`,
+		rule(`"sample_by":{"header":"x-u"},"duplicate":{"percent":5,"copies":3,"after":"0s","timeout":"1s","cluster":"c","max_bytes":0}`),
+		rule(`"duplicate":{"percent":5,"copies":0,"ramp":{"to":1,"over":"1m","steps":1}}`),
 	} {
 		f.Add([]byte(seed))
 	}
