@@ -174,6 +174,20 @@ func lookupStream(id uint32) streamEntry {
 	return e
 }
 
+// liveStream returns the entry of stream id for a callback that may run
+// plugin code: ok false when the callback is to be answered without it (a
+// quiet stream, or one the registry does not know). A pending stream (its
+// first callback) is not filed yet, so it is answered without a registry
+// lookup: the host names a new stream with an id no live stream has, and
+// that first lookup missed on every stream.
+func liveStream(id uint32) (e streamEntry, ok bool) {
+	if id == pending.id {
+		return streamEntry{}, id != 0
+	}
+	e = lookupStream(id)
+	return e, e.s != nil && !e.quiet
+}
+
 // stream returns the stream context registered under id, or nil.
 func stream(id uint32) StreamContext { return lookupStream(id).s }
 
@@ -194,6 +208,7 @@ func stream(id uint32) StreamContext { return lookupStream(id).s }
 func Quiet(contextID uint32) (released bool) {
 	lastQuiet = contextID
 	e := streams.ptr(contextID)
+	lastQuietFiled = e != nil
 	if e == nil {
 		return true
 	}
@@ -214,7 +229,7 @@ func Quiet(contextID uint32) (released bool) {
 // id that come out of order find no context, and do nothing.
 func Release(contextID uint32) {
 	streams.remove(contextID)
-	lastStream.id, lastStream.e, lastQuiet = 0, streamEntry{}, contextID
+	lastStream.id, lastStream.e, lastQuiet, lastQuietFiled = 0, streamEntry{}, contextID, false
 }
 
 // lastQuiet is the stream that went quiet last, or 0. The exports compare
@@ -222,6 +237,12 @@ func Release(contextID uint32) {
 // always follow its request headers in a row, and in wasm even the cached
 // registry lookup is a call.
 var lastQuiet uint32
+
+// lastQuietFiled says whether the registry holds lastQuiet (it went quiet
+// after its first callback). Most streams go quiet in their first callback
+// and are never filed: their proxy_on_delete then needs no registry lookup
+// to know it (see unfiledQuiet).
+var lastQuietFiled bool
 
 // quiet reports whether the callbacks of stream id are answered without the
 // plugin (see Quiet). Like lookupStream, it must not panic.
@@ -318,7 +339,7 @@ func dropPending() { pending.id, pending.root = 0, nil }
 // unfiledQuiet reports whether stream id is the last one that went quiet
 // and the registry does not hold it: its proxy_on_delete needs nothing.
 func unfiledQuiet(id uint32) bool {
-	return id == lastQuiet && id != 0 && lookupStream(id).s == nil
+	return id == lastQuiet && id != 0 && !lastQuietFiled
 }
 
 func onContextCreate(id, parent uint32) {

@@ -6,17 +6,17 @@ package abi
 // a bug in Nedry lets the request through untouched (fail open). A stream
 // the registry does not know (its root refused to create it) continues too,
 // and so does a quiet one (see Quiet): both are answered before the
-// recovery is set up, since no plugin code runs for them. The first of
-// these callbacks creates the context of a pending stream and files it
-// afterwards (see pending).
+// recovery is set up, since no plugin code runs for them (see liveStream).
+// The first of these callbacks creates the context of a pending stream and
+// files it afterwards (see pending).
 
 //go:wasmexport proxy_on_request_headers
 func proxyOnRequestHeaders(contextID, numHeaders, endOfStream uint32) (action uint32) {
 	if contextID == lastQuiet {
 		return uint32(ActionContinue)
 	}
-	e := lookupStream(contextID)
-	if e.quiet || (e.s == nil && contextID != pending.id) {
+	e, ok := liveStream(contextID)
+	if !ok {
 		return uint32(ActionContinue)
 	}
 	enter()
@@ -46,8 +46,8 @@ func proxyOnRequestBody(contextID, bodySize, endOfStream uint32) (action uint32)
 	if contextID == lastQuiet {
 		return uint32(ActionContinue)
 	}
-	e := lookupStream(contextID)
-	if e.quiet || (e.s == nil && contextID != pending.id) {
+	e, ok := liveStream(contextID)
+	if !ok {
 		return uint32(ActionContinue)
 	}
 	enter()
@@ -80,8 +80,8 @@ func proxyOnRequestTrailers(contextID, numTrailers uint32) (action uint32) {
 	if contextID == lastQuiet {
 		return uint32(ActionContinue)
 	}
-	e := lookupStream(contextID)
-	if e.quiet || (e.s == nil && contextID != pending.id) {
+	e, ok := liveStream(contextID)
+	if !ok {
 		return uint32(ActionContinue)
 	}
 	enter()
@@ -111,8 +111,8 @@ func proxyOnResponseHeaders(contextID, numHeaders, endOfStream uint32) (action u
 	if contextID == lastQuiet {
 		return uint32(ActionContinue)
 	}
-	e := lookupStream(contextID)
-	if e.quiet || (e.s == nil && contextID != pending.id) {
+	e, ok := liveStream(contextID)
+	if !ok {
 		return uint32(ActionContinue)
 	}
 	enter()
@@ -142,8 +142,8 @@ func proxyOnResponseBody(contextID, bodySize, endOfStream uint32) (action uint32
 	if contextID == lastQuiet {
 		return uint32(ActionContinue)
 	}
-	e := lookupStream(contextID)
-	if e.quiet || (e.s == nil && contextID != pending.id) {
+	e, ok := liveStream(contextID)
+	if !ok {
 		return uint32(ActionContinue)
 	}
 	enter()
@@ -173,8 +173,8 @@ func proxyOnResponseTrailers(contextID, numTrailers uint32) (action uint32) {
 	if contextID == lastQuiet {
 		return uint32(ActionContinue)
 	}
-	e := lookupStream(contextID)
-	if e.quiet || (e.s == nil && contextID != pending.id) {
+	e, ok := liveStream(contextID)
+	if !ok {
 		return uint32(ActionContinue)
 	}
 	enter()
