@@ -179,6 +179,25 @@ func TestDecide_rates(t *testing.T) {
 	within("delay and abort", delayAbort, 0.125*0.5)
 }
 
+// Decide is DecideRates at the configured rates, written out for speed:
+// both must draw alike for every mix of configured faults.
+func TestDecide_sameAsDecideRates(t *testing.T) {
+	rates := []*uint32{nil, ppmp(0), ppmp(1), ppmp(300000), ppmp(999999), ppmp(1000000)}
+	for i := 0; i < 6*6*6*6; i++ {
+		rule := ruleWith(rates[i%6], rates[i/6%6], rates[i/36%6], rates[i/216%6])
+		if rule.Delay != nil {
+			rule.Delay.Jitter = 40 * time.Millisecond
+		}
+		want := rule.Rates()
+		a, b := NewRand(uint64(i)), NewRand(uint64(i))
+		for k := 0; k < 50; k++ {
+			if x, y := Decide(rule, a), DecideRates(rule, &want, b); x != y {
+				t.Fatalf("rule %d, draw %d: Decide %+v, DecideRates %+v", i, k, x, y)
+			}
+		}
+	}
+}
+
 func b2i(b bool) int {
 	if b {
 		return 1
