@@ -12,7 +12,7 @@ import (
 // BenchmarkBaseline compares build/nedry.wasm with another build of the
 // filter, named by NEDRY_BASELINE_WASM (typically the previous commit's
 // module), on the paths a feature must leave as cheap as they were:
-// no-match and matched-no-fault. Each iteration runs one floor request, one
+// no-match, matched-no-fault and abort. Each iteration runs one floor request, one
 // baseline request and one current request on their own hosts, so all three
 // share CPU frequency, cache and GC state. x-baseline is current over
 // baseline, end to end; x-baseline-above-floor compares the guests' own
@@ -30,9 +30,13 @@ func BenchmarkBaseline(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	for _, c := range []struct{ name, path string }{
-		{"no_match", "/other/x"},
-		{"matched_no_fault", "/pass/x"},
+	for _, c := range []struct {
+		name, path string
+		want       func(hosttest.Result) string
+	}{
+		{"no_match", "/other/x", benchWantStatus(200, true)},
+		{"matched_no_fault", "/pass/x", benchWantStatus(200, true)},
+		{"abort", "/abort/x", benchWantStatus(503, false)},
 	} {
 		b.Run(c.name, func(b *testing.B) {
 			req := benchRequest(c.path)
@@ -43,7 +47,7 @@ func BenchmarkBaseline(b *testing.B) {
 			cur := benchHost(b, benchNedryWasm(b), benchRequestConfig, hosttest.Options{
 				CallObserver: func(_ string, d time.Duration) { guestCur += d }})
 			for _, h := range []*hosttest.Host{old, cur} {
-				if msg := benchWantStatus(200, true)(h.Do(req)); msg != "" {
+				if msg := c.want(h.Do(req)); msg != "" {
 					b.Fatal(msg)
 				}
 			}
