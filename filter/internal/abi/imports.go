@@ -85,3 +85,9 @@ func proxyDone() uint32
 
 //go:wasmimport env proxy_http_call
 func proxyHTTPCall(cluster *byte, clusterSize uint32, headers *byte, headersSize uint32, body *byte, bodySize uint32, trailers *byte, trailersSize uint32, timeoutMS uint32, token *uint32) uint32
+
+// clock_time_get is WASI's clock, the one the Go runtime reads for time.Now
+// and time.Since; Envoy provides WASI to every module.
+//
+//go:wasmimport wasi_snapshot_preview1 clock_time_get
+func clockTimeGet(clockID uint32, precision uint64, time *uint64) uint32
