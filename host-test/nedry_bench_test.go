@@ -2,6 +2,7 @@ package hosttest_test
 
 import (
 	"context"
+	"os"
 	"strconv"
 	"testing"
 	"time"
@@ -263,28 +264,68 @@ func benchDelay(b *testing.B, path string, delay time.Duration) {
 // proxy_on_configure on a new root context in the worker. The target (<= 50
 // ms) is for configuring; configure-ns isolates the worker's part by
 // subtracting a Check (the validation VM alone) timed in the same loop.
+//
+// With NEDRY_BASELINE_WASM naming another build of the filter, every
+// iteration pushes to a host of each module, the order alternating, and
+// x-baseline is the median over iterations of this module's configure time
+// over the baseline's (x-baseline-push the same for the whole push), so both
+// modules share the machine's load of the moment.
 func BenchmarkConfigure(b *testing.B) {
 	b.Run("rules_1000", func(b *testing.B) {
 		cfg := []byte(benchRuleConfig(1000))
-		h := benchHost(b, benchNedryWasm(b), string(cfg), hosttest.Options{})
-		var push, check benchClock
+		cur := benchHost(b, benchNedryWasm(b), string(cfg), hosttest.Options{})
+		var base *hosttest.Host
+		if path := os.Getenv("NEDRY_BASELINE_WASM"); path != "" {
+			wasm, err := hosttest.LoadFile(path)
+			if err != nil {
+				b.Fatal(err)
+			}
+			base = benchHost(b, wasm, string(cfg), hosttest.Options{})
+		}
+		var push, check, basePush, baseCheck benchClock
+		var ratios, pushRatios []float64
 		b.ResetTimer()
 		for i := 0; i < b.N; i++ {
-			t0 := time.Now()
-			if err := h.Reconfigure(cfg); err != nil {
-				b.Fatal(err)
+			if base == nil {
+				benchConfigureOnce(b, cur, cfg, &push, &check)
+				continue
 			}
-			t1 := time.Now()
-			if err := h.Check(cfg); err != nil {
-				b.Fatal(err)
+			p, c, bp, bc := push, check, basePush, baseCheck
+			if i%2 == 0 {
+				benchConfigureOnce(b, cur, cfg, &push, &check)
+				benchConfigureOnce(b, base, cfg, &basePush, &baseCheck)
+			} else {
+				benchConfigureOnce(b, base, cfg, &basePush, &baseCheck)
+				benchConfigureOnce(b, cur, cfg, &push, &check)
 			}
-			check.add(time.Since(t1))
-			push.add(t1.Sub(t0))
+			curPush, oldPush := push.total-p.total, basePush.total-bp.total
+			ratios = append(ratios, float64(curPush-(check.total-c.total))/float64(oldPush-(baseCheck.total-bc.total)))
+			pushRatios = append(pushRatios, float64(curPush)/float64(oldPush))
 		}
 		b.StopTimer()
 		b.ReportMetric(push.nsPer()/1e6, "push-ms")
 		b.ReportMetric((push.nsPer()-check.nsPer())/1e6, "configure-ms")
+		if base != nil {
+			b.ReportMetric((basePush.nsPer()-baseCheck.nsPer())/1e6, "baseline-configure-ms")
+			b.ReportMetric(baselineMedian(ratios), "x-baseline")
+			b.ReportMetric(baselineMedian(pushRatios), "x-baseline-push")
+		}
 	})
+}
+
+// benchConfigureOnce pushes cfg to h, then validates it in a throw-away VM
+// alone, and adds both times.
+func benchConfigureOnce(b *testing.B, h *hosttest.Host, cfg []byte, push, check *benchClock) {
+	t0 := time.Now()
+	if err := h.Reconfigure(cfg); err != nil {
+		b.Fatal(err)
+	}
+	t1 := time.Now()
+	if err := h.Check(cfg); err != nil {
+		b.Fatal(err)
+	}
+	check.add(time.Since(t1))
+	push.add(t1.Sub(t0))
 }
 
 // BenchmarkInstantiate measures instantiate + _initialize + proxy_on_vm_start
