@@ -298,7 +298,14 @@ func BuildTag(name string, f FaultSet) string {
 	if f&faultMask == 0 {
 		return ""
 	}
+	n := len(name) + len("; ") - len(",")
+	for _, fn := range faultNames {
+		if f&fn.f != 0 {
+			n += len(",") + len(fn.name)
+		}
+	}
 	var b strings.Builder
+	b.Grow(n) // one allocation per tag rather than one per growth
 	b.WriteString(name)
 	b.WriteString("; ")
 	sep := ""

@@ -78,6 +78,7 @@ func Parse(data []byte) (*Config, error) {
 
 type parser struct {
 	problems []string
+	paths    pathArena
 	// regexInsts counts the program instructions of every regular
 	// expression so far, against MaxRegexBudget.
 	regexInsts int

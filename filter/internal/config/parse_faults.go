@@ -12,7 +12,7 @@ var defaultAbortBody = []byte(DefaultAbortBody)
 
 func (p *parser) abort(path string, v gjson.Result) *Abort {
 	a := &Abort{HTTPStatus: DefaultHTTPStatus, GRPCStatus: -1, Body: defaultAbortBody}
-	hasPercent := false
+	hasPercent, hasBody := false, false
 	ok := p.object(path, v, func(key, path string, v gjson.Result) bool {
 		switch key {
 		case "percent":
@@ -27,6 +27,7 @@ func (p *parser) abort(path string, v gjson.Result) *Abort {
 				a.GRPCStatus = int32(n)
 			}
 		case "body":
+			hasBody = true
 			s, ok := p.str(path, v)
 			if !ok {
 				break
@@ -49,7 +50,7 @@ func (p *parser) abort(path string, v gjson.Result) *Abort {
 		p.failText(join(path, "percent"), "required")
 	}
 	if ok {
-		p.abortSize(path, a, v.Get("body").Exists())
+		p.abortSize(path, a, hasBody)
 	}
 	return a
 }
@@ -82,9 +83,8 @@ func (p *parser) abortSize(path string, a *Abort, hasBody bool) {
 	for _, h := range a.Headers {
 		headers += len(h[0]) + len(h[1])
 	}
-	limit := strconv.Itoa(MaxAbortHeaderBytes)
 	if headers > MaxAbortHeaderBytes {
-		p.failText(join(path, "headers"), "must total at most "+limit+" bytes of names and values, got "+strconv.Itoa(headers)+" bytes")
+		p.failText(join(path, "headers"), "must total at most "+strconv.Itoa(MaxAbortHeaderBytes)+" bytes of names and values, got "+strconv.Itoa(headers)+" bytes")
 		return
 	}
 	if a.GRPCStatus < 0 {
@@ -99,7 +99,7 @@ func (p *parser) abortSize(path string, a *Abort, hasBody bool) {
 		at = join(path, "headers")
 	}
 	p.failText(at, "with grpc_status the body is sent percent-encoded as grpc-message: body and headers must total at most "+
-		limit+" bytes, got "+strconv.Itoa(msg)+" bytes of grpc-message and "+strconv.Itoa(headers)+" bytes of headers")
+		strconv.Itoa(MaxAbortHeaderBytes)+" bytes, got "+strconv.Itoa(msg)+" bytes of grpc-message and "+strconv.Itoa(headers)+" bytes of headers")
 }
 
 func (p *parser) abortHeaders(path string, v gjson.Result) [][2]string {

@@ -19,7 +19,7 @@ func (p *parser) rules(path string, v gjson.Result) []*Rule {
 	rules := make([]*Rule, 0, len(items))
 	names := make(map[string]int, len(items))
 	for i, item := range items {
-		r := p.rule(index(path, i), i, item, names)
+		r := p.rule(p.paths.index(path, i), i, item, names)
 		if r != nil {
 			rules = append(rules, r)
 		}
@@ -49,15 +49,15 @@ func (p *parser) rule(base string, i int, v gjson.Result, names map[string]int) 
 	// "rules[2] (payments).abort.http_status", wherever the key sits.
 	path := base
 	if n := v.Get("name"); v.IsObject() && n.Type == gjson.String && validName(n.Str) {
-		path = base + " (" + n.Str + ")"
+		path = p.paths.named(base, n.Str)
 	}
 	before := len(p.problems)
-	hasName := false
+	hasName, hasFault := false, false
 	ok := p.object(path, v, func(key, kp string, v gjson.Result) bool {
 		switch key {
 		case "name":
 			hasName = true
-			s, ok := p.str(join(base, key), v)
+			s, ok := p.str(p.paths.join(base, key), v)
 			if !ok {
 				break
 			}
@@ -74,14 +74,19 @@ func (p *parser) rule(base string, i int, v gjson.Result, names map[string]int) 
 		case "match":
 			p.conditions(kp, v, &r.Match)
 		case "abort":
+			hasFault = true
 			r.Abort = p.abort(kp, v)
 		case "delay":
+			hasFault = true
 			r.Delay = p.delay(kp, v)
 		case "corrupt":
+			hasFault = true
 			r.Corrupt = p.corrupt(kp, v)
 		case "reset":
+			hasFault = true
 			r.Reset = p.reset(kp, v)
 		case "duplicate":
+			hasFault = true
 			r.Duplicate = p.duplicate(kp, v)
 		case "active":
 			r.Active = p.active(kp, v)
@@ -100,7 +105,7 @@ func (p *parser) rule(base string, i int, v gjson.Result, names map[string]int) 
 	if !hasName {
 		p.failText(join(base, "name"), "required")
 	}
-	if !v.Get("abort").Exists() && !v.Get("delay").Exists() && !v.Get("corrupt").Exists() && !v.Get("reset").Exists() && !v.Get("duplicate").Exists() {
+	if !hasFault {
 		p.failText(path, "must configure at least one fault (abort, delay, corrupt, reset or duplicate)")
 	}
 	if len(p.problems) > before {

@@ -97,7 +97,11 @@ func decimalPPM(raw string) (ppm uint32, fine, ok bool) {
 		return 0, false, false
 	}
 	// Split into significant digits and a power of ten: value = m * 10^e.
-	var m []byte
+	// Room on the stack for any percentage written sensibly: every abort,
+	// delay, corrupt and reset has one, and a heap slice for each was one
+	// allocation per fault (BenchmarkParse/rules_1000).
+	var digits [24]byte
+	m := digits[:0]
 	e := 0
 	i := 0
 	for ; i < len(raw) && raw[i] >= '0' && raw[i] <= '9'; i++ {
