@@ -64,11 +64,15 @@ func (st *ruleStats) stateValue(f config.FaultSet) string {
 
 // setStateValues prepares the rule's filter state values besides its tags:
 // "<rule>; control" (matched, nothing injected) and "<rule>; inactive"
-// (matched outside its active window).
+// (matched outside its active window). The three are sliced from one string,
+// one allocation per rule rather than three (BenchmarkConfigure/rules_1000).
 func (st *ruleStats) setStateValues(name string) {
-	st.stateControl = name + "; control"
-	st.stateInactive = name + "; inactive"
-	st.stateHalted = name + "; halted"
+	const control, inactive, halted = "; control", "; inactive", "; halted"
+	all := name + control + name + inactive + name + halted
+	n := len(name)
+	st.stateControl, all = all[:n+len(control)], all[n+len(control):]
+	st.stateInactive, all = all[:n+len(inactive)], all[n+len(inactive):]
+	st.stateHalted = all
 }
 
 // noteSkipped sets the filter state of a stream its rule matched and left

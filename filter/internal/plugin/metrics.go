@@ -1,6 +1,8 @@
 package plugin
 
 import (
+	"strings"
+
 	"github.com/nedry-chaos/nedry/filter/internal/abi"
 	"github.com/nedry-chaos/nedry/filter/internal/config"
 	"github.com/nedry-chaos/nedry/filter/internal/fault"
@@ -50,14 +52,30 @@ func (s *ruleStats) tag(f config.FaultSet) string {
 }
 
 // defineStats defines the six counters of a rule (or of header control,
-// whose metrics live under nedry.header_control.*).
+// whose metrics live under nedry.header_control.*). The six names are
+// written into one string and sliced from it: one allocation per rule
+// instead of six, which configuring 1,000 rules does 6,000 times
+// (BenchmarkConfigure/rules_1000).
 func defineStats(s *ruleStats, prefix string) error {
+	n := 0
+	for _, c := range fault.RuleCounters {
+		n += len(prefix) + len(c)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for _, c := range fault.RuleCounters {
+		b.WriteString(prefix)
+		b.WriteString(c)
+	}
+	names := b.String()
 	for i, c := range fault.RuleCounters {
-		id, err := abi.DefineMetric(abi.MetricTypeCounter, prefix+c)
+		end := len(prefix) + len(c)
+		id, err := abi.DefineMetric(abi.MetricTypeCounter, names[:end])
 		if err != nil {
 			return err
 		}
 		s.ids[i] = id
+		names = names[end:]
 	}
 	return nil
 }
