@@ -87,7 +87,9 @@ func TestConfig_invalidAtLoadTable(t *testing.T) {
 		name, cfg string
 		want      []string
 	}{
-		{"not json", `{"rules": [`, []string{"nedry: invalid configuration: config: invalid JSON at byte offset "}},
+		{"not json", `{"rules": [`, []string{"nedry: invalid configuration: config: invalid JSON at line 1, column 12 (byte offset 11): expected a value, got end of input"}},
+		{"not json, third line", "{\n  \"rules\": [\n    {\"name\": \"a\",}\n  ]\n}",
+			[]string{"nedry: invalid configuration: config: invalid JSON at line 3, column 18 (byte offset 32): expected a string key, got '}'"}},
 		{"not an object", `[1]`, []string{"nedry: invalid configuration: config: must be an object, got [1]"}},
 		{"no fault", `{"rules": [{"name": "x"}]}`,
 			[]string{"nedry: invalid configuration: rules[0] (x): must configure at least one fault (abort, delay, corrupt, reset or duplicate)"}},

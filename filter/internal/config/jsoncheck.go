@@ -1,6 +1,10 @@
 package config
 
-import "unicode/utf8"
+import (
+	"bytes"
+	"strconv"
+	"unicode/utf8"
+)
 
 // maxDepth bounds JSON nesting. The deepest valid config nests four levels;
 // the bound keeps a hostile push from exhausting the guest's stack.
@@ -11,6 +15,27 @@ type syntaxError struct {
 	offset int
 	why    string
 	got    string
+}
+
+// problem is the text of the error for data, the document it was found in:
+// "invalid JSON at line 3, column 14 (byte offset 52): expected ',' or '}',
+// got 'x'". Lines and columns count from 1, as editors show them; a column
+// counts characters (UTF-8 sequences, an invalid byte as one, a tab as one)
+// so it lands where an editor puts the cursor, and the byte offset, from 0,
+// is there for tools.
+func (e *syntaxError) problem(data []byte) string {
+	line, col := position(data, e.offset)
+	return "invalid JSON at line " + strconv.Itoa(line) + ", column " + strconv.Itoa(col) +
+		" (byte offset " + strconv.Itoa(e.offset) + "): " + e.why + ", got " + e.got
+}
+
+// position returns the 1-based line and column of byte offset in data. Only
+// '\n' ends a line, so a "\r\n" ending counts once and its '\r' is the last
+// character of its line.
+func position(data []byte, offset int) (line, col int) {
+	offset = min(offset, len(data))
+	start := bytes.LastIndexByte(data[:offset], '\n') + 1
+	return bytes.Count(data[:start], []byte{'\n'}) + 1, utf8.RuneCount(data[start:offset]) + 1
 }
 
 // checkJSON reports the first syntax error in data, or nil when data is one

@@ -59,8 +59,7 @@ func Parse(data []byte) (*Config, error) {
 		return c, nil
 	}
 	if serr := checkJSON(data); serr != nil {
-		return nil, &Error{Problems: []string{rootPath + ": invalid JSON at byte offset " +
-			strconv.Itoa(serr.offset) + ": " + serr.why + ", got " + serr.got}}
+		return nil, &Error{Problems: []string{rootPath + ": " + serr.problem(data)}}
 	}
 	p := &parser{}
 	p.config(gjson.ParseBytes(data), c)

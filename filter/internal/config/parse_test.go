@@ -41,25 +41,25 @@ func TestParse_errors(t *testing.T) {
 	}{
 		// Syntax and shape of the document.
 		{"syntax missing value", `{"seed":}`, []string{
-			`config: invalid JSON at byte offset 8: expected a value, got '}'`}},
+			`config: invalid JSON at line 1, column 9 (byte offset 8): expected a value, got '}'`}},
 		{"syntax unterminated object", `{"seed":1`, []string{
-			`config: invalid JSON at byte offset 9: expected ',' or '}', got end of input`}},
+			`config: invalid JSON at line 1, column 10 (byte offset 9): expected ',' or '}', got end of input`}},
 		{"syntax trailing comma", `{"rules":[1,]}`, []string{
-			`config: invalid JSON at byte offset 12: expected a value, got ']'`}},
+			`config: invalid JSON at line 1, column 13 (byte offset 12): expected a value, got ']'`}},
 		{"syntax trailing data", `{} {}`, []string{
-			`config: invalid JSON at byte offset 3: expected end of input, got '{'`}},
+			`config: invalid JSON at line 1, column 4 (byte offset 3): expected end of input, got '{'`}},
 		{"syntax single quotes", `{'a':1}`, []string{
-			`config: invalid JSON at byte offset 1: expected a string key, got '''`}},
+			`config: invalid JSON at line 1, column 2 (byte offset 1): expected a string key, got '''`}},
 		{"syntax control character", "{\"a\":\"x\x01\"}", []string{
-			`config: invalid JSON at byte offset 7: control character in string, got byte 0x01`}},
+			`config: invalid JSON at line 1, column 8 (byte offset 7): control character in string, got byte 0x01`}},
 		{"syntax bad escape", `{"a":"\q"}`, []string{
-			`config: invalid JSON at byte offset 7: invalid escape, got 'q'`}},
+			`config: invalid JSON at line 1, column 8 (byte offset 7): invalid escape, got 'q'`}},
 		{"syntax bad number", `{"a":01}`, []string{
-			`config: invalid JSON at byte offset 6: expected ',' or '}', got '1'`}},
+			`config: invalid JSON at line 1, column 7 (byte offset 6): expected ',' or '}', got '1'`}},
 		{"syntax invalid utf8", "{\"a\":\"\xff\"}", []string{
-			`config: invalid JSON at byte offset 6: invalid UTF-8 in string, got byte 0xff`}},
+			`config: invalid JSON at line 1, column 7 (byte offset 6): invalid UTF-8 in string, got byte 0xff`}},
 		{"syntax too deep", strings.Repeat("[", 40) + strings.Repeat("]", 40), []string{
-			`config: invalid JSON at byte offset 32: nesting deeper than 32 levels, got '['`}},
+			`config: invalid JSON at line 1, column 33 (byte offset 32): nesting deeper than 32 levels, got '['`}},
 		{"root not object", `[1, 2]`, []string{`config: must be an object, got [1,2]`}},
 		{"root null", `null`, []string{`config: must be an object, got null`}},
 		{"unknown top-level field", `{"enabeld":true}`, []string{`enabeld: unknown field`}},
