@@ -95,6 +95,9 @@ type Rule struct {
 	// (200 bytes less per rule, measured with 10,000 rules).
 	own  FaultSet
 	tags []string
+	// oneTag holds tags for a rule of one fault, most rules: one allocation
+	// less per rule at configure time for the same bytes (see computeTags).
+	oneTag [2]string
 }
 
 // Abort answers the request locally instead of forwarding it.
@@ -284,7 +287,11 @@ func (r *Rule) computeTags() {
 			k++
 		}
 	}
-	r.tags = make([]string, 1<<k)
+	if k <= 1 {
+		r.tags = r.oneTag[:1<<k]
+	} else {
+		r.tags = make([]string, 1<<k)
+	}
 	for f := FaultSet(1); f <= faultMask; f++ {
 		if f&^own == 0 {
 			r.tags[tagIndex(own, f)] = BuildTag(r.Name, f)
