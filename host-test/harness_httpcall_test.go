@@ -238,3 +238,65 @@ func TestHTTPCall_realTime(t *testing.T) {
 		t.Fatalf("answers %q, want a 202 and a 504", got)
 	}
 }
+
+// Close cancels the calls in flight on the wall clock and waits for them,
+// so none outlives its host (nedry run's shutdown): the handler's context
+// ends, its answer reaches no guest, and the record says cancelled.
+func TestHTTPCall_closeCancelsRealTime(t *testing.T) {
+	entered, returned := make(chan struct{}), make(chan struct{})
+	h, err := New(context.Background(), guest(t, "httpcall"), Options{RealTime: true,
+		Clusters: map[string]Cluster{"hang": {Handler: func(ctx context.Context, _ *UpstreamRequest) (*Response, error) {
+			defer close(returned)
+			close(entered)
+			<-ctx.Done() // no timeout: only Close ends it
+			return nil, ctx.Err()
+		}}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustNoTrap(t, h.Do(req("x-call", "hang", "x-call-timeout", "0")))
+	select {
+	case <-entered:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the call never reached its cluster")
+	}
+	closed := make(chan struct{})
+	go func() {
+		h.Close(context.Background())
+		close(closed)
+	}()
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close did not return within 10s")
+	}
+	select {
+	case <-returned:
+	default:
+		t.Fatal("the call was still running after Close returned")
+	}
+	if c := h.HTTPCalls(); len(c) != 1 || c[0].Outcome != "cancelled" {
+		t.Fatalf("calls %+v, want one cancelled", c)
+	}
+	if logs := callLogs(h); len(logs) != 0 {
+		t.Fatalf("logs %q: a cancelled call reached the guest", logs)
+	}
+}
+
+// The record of calls is bounded, as the log is: a long-running host keeps
+// the most recent calls, and the calls dropped from it still complete.
+func TestHTTPCall_recordBounded(t *testing.T) {
+	h := newHost(t, "httpcall", Options{Clusters: map[string]Cluster{"c": {}}})
+	for i := range maxCalls + 1 {
+		mustNoTrap(t, h.Do(req("x-call", "c", "x-call-body", itoa(i))))
+	}
+	h.Advance(0)
+	calls := h.HTTPCalls()
+	if len(calls) > maxCalls || string(calls[len(calls)-1].Request.Body) != itoa(maxCalls) {
+		t.Fatalf("%d records, the last with body %q: want at most %d, the last call's last", len(calls),
+			calls[len(calls)-1].Request.Body, maxCalls)
+	}
+	if n := len(callLogs(h)); n != maxCalls+1 {
+		t.Fatalf("%d answers reached the guest, want %d", n, maxCalls+1)
+	}
+}

@@ -59,6 +59,10 @@ type Host struct {
 
 	stop     chan struct{}
 	tickWake chan struct{} // RealTime: a guest set a tick period
+	// life ends when Close starts: it cancels the calls in flight
+	// (RealTime), which bg counts with the ticker.
+	life     context.Context
+	endLife  context.CancelFunc
 	stopOnce sync.Once
 	bg       sync.WaitGroup
 }
@@ -93,6 +97,7 @@ func New(ctx context.Context, wasm []byte, opts Options) (*Host, error) {
 	h := &Host{opts: opts, metrics: abi.NewMetrics(), stop: make(chan struct{}),
 		pluginConfig: append([]byte(nil), opts.PluginConfig...)}
 	h.now.Store(opts.Start.UnixNano())
+	h.life, h.endLife = context.WithCancel(context.Background())
 	h.env = &abi.Env{
 		Now:        h.clock,
 		Random:     newRandom(opts.Seed),
@@ -318,8 +323,13 @@ func (h *Host) finishRetired(w *worker) {
 	}
 }
 
-// Close stops the background ticker (RealTime) and releases every VM.
+// Close stops the background ticker and cancels the HTTP calls in flight
+// (RealTime), waits for both, and releases every VM.
 func (h *Host) Close(ctx context.Context) error {
+	h.book.mu.Lock()
+	h.book.closed = true
+	h.book.mu.Unlock()
+	h.endLife()
 	h.stopOnce.Do(func() { close(h.stop) })
 	h.bg.Wait()
 	return h.rt.Close(ctx)

@@ -49,11 +49,16 @@ type HTTPCall struct {
 	Done time.Time
 }
 
-// pendingCall is a call waiting for the virtual clock to reach its answer.
+// maxCalls bounds the record of a Host's calls, as maxLogs its logs: a
+// long-running proxy (nedry run) makes calls for as long as it runs.
+const maxCalls = 10_000
+
+// pendingCall is a call on its way to the cluster.
 type pendingCall struct {
 	vm  *abi.VM
 	hc  *abi.HTTPCall
-	rec int // index into Host.calls
+	req UpstreamRequest // what the cluster receives (a copy of the guest's)
+	rec int             // sequence number of its record (callBook.record)
 	at  time.Time
 	// timeout: at is the call's timeout, not the cluster's answer.
 	timeout bool
@@ -61,12 +66,27 @@ type pendingCall struct {
 
 // callBook is the host's record and schedule of HTTP calls.
 type callBook struct {
-	mu      sync.Mutex
+	mu sync.Mutex
+	// calls are the records of the most recent calls; dropped is how many
+	// older ones were let go, so call number n is calls[n-dropped].
 	calls   []HTTPCall
+	dropped int
 	pending []pendingCall
+	// closed: the host is closing (RealTime); calls are no longer sent.
+	closed bool
 }
 
-// HTTPCalls returns every call the guests made so far, in order.
+// record returns the record of call number rec, or nil once dropped.
+// Holds mu.
+func (b *callBook) record(rec int) *HTTPCall {
+	if i := rec - b.dropped; i >= 0 && i < len(b.calls) {
+		return &b.calls[i]
+	}
+	return nil
+}
+
+// HTTPCalls returns the calls the guests made so far, in order (the most
+// recent 10,000 at most).
 func (h *Host) HTTPCalls() []HTTPCall {
 	h.book.mu.Lock()
 	defer h.book.mu.Unlock()
@@ -84,44 +104,63 @@ func (h *Host) clusterKnown(name string) bool {
 func (h *Host) onHTTPCall(vm *abi.VM, hc *abi.HTTPCall) {
 	cl := h.opts.Clusters[hc.Cluster]
 	now := h.clock()
+	req := UpstreamRequest{Headers: clonePairs(hc.Headers), Body: cloneBody(hc.Body), Trailers: clonePairs(hc.Trailers)}
 	h.book.mu.Lock()
-	rec := len(h.book.calls)
+	defer h.book.mu.Unlock()
+	if len(h.book.calls) >= maxCalls {
+		n := copy(h.book.calls, h.book.calls[maxCalls/10:])
+		h.book.dropped += len(h.book.calls) - n
+		h.book.calls = h.book.calls[:n]
+	}
+	rec := h.book.dropped + len(h.book.calls)
 	h.book.calls = append(h.book.calls, HTTPCall{Worker: vm.Worker, Cluster: hc.Cluster,
-		Request: UpstreamRequest{Headers: clonePairs(hc.Headers), Body: cloneBody(hc.Body), Trailers: clonePairs(hc.Trailers)},
-		Timeout: hc.Timeout, Sent: now, Outcome: "pending"})
-	pc := pendingCall{vm: vm, hc: hc, rec: rec, at: now.Add(cl.Latency)}
+		Request: req, Timeout: hc.Timeout, Sent: now, Outcome: "pending"})
+	pc := pendingCall{vm: vm, hc: hc, req: req, rec: rec, at: now.Add(cl.Latency)}
 	if hc.Timeout > 0 && hc.Timeout <= cl.Latency {
 		pc.at, pc.timeout = now.Add(hc.Timeout), true
 	}
-	if !h.opts.RealTime {
+	switch {
+	case !h.opts.RealTime:
 		h.book.pending = append(h.book.pending, pc)
-	}
-	h.book.mu.Unlock()
-	if h.opts.RealTime {
+	case h.book.closed:
+		// Close is under way: the call is cancelled, as Envoy's are when
+		// their root context goes.
+		c := h.book.record(rec)
+		c.Outcome, c.Done = "cancelled", now
+	default:
+		// Counted under book.mu, which Close takes to set closed before
+		// it waits: every call either started before the wait or not at
+		// all.
+		h.bg.Add(1)
 		go h.callRealTime(pc, cl)
 	}
 }
 
-// callRealTime makes a call on the wall clock, on its own goroutine.
+// callRealTime makes a call on the wall clock, on its own goroutine. Close
+// cancels it and waits for it, so no call outlives its host.
 func (h *Host) callRealTime(pc pendingCall, cl Cluster) {
-	ctx := context.Background()
+	defer h.bg.Done()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	stop := context.AfterFunc(h.life, cancel)
+	defer stop()
 	if pc.hc.Timeout > 0 {
-		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, pc.hc.Timeout)
 		defer cancel()
 	}
 	resp, outcome := h.askCluster(ctx, pc, cl)
-	if ctx.Err() != nil {
+	switch {
+	case h.life.Err() != nil:
+		h.endCall(pc.rec, "cancelled", nil)
+		return
+	case ctx.Err() != nil:
 		resp, outcome = timeoutResponse(), "timeout"
 	}
 	h.deliverCall(pc, resp, outcome)
 }
 
 func (h *Host) askCluster(ctx context.Context, pc pendingCall, cl Cluster) (*Response, string) {
-	h.book.mu.Lock()
-	req := h.book.calls[pc.rec].Request
-	h.book.mu.Unlock()
-	req = *cloneUpstream(&req)
+	req := *cloneUpstream(&pc.req)
 	if cl.Handler == nil {
 		return &Response{Status: 200, Headers: [][2]string{{"content-type", "text/plain"}}, Body: []byte("ok")}, "response"
 	}
@@ -210,7 +249,8 @@ func (h *Host) deliverCall(pc pendingCall, resp *Response, outcome string) {
 
 func (h *Host) endCall(rec int, outcome string, resp *Response) {
 	h.book.mu.Lock()
-	c := &h.book.calls[rec]
-	c.Outcome, c.Response, c.Done = outcome, resp, h.clock()
+	if c := h.book.record(rec); c != nil {
+		c.Outcome, c.Response, c.Done = outcome, resp, h.clock()
+	}
 	h.book.mu.Unlock()
 }
