@@ -34,7 +34,8 @@ type HTTPCall struct {
 	Cluster string
 	// Request is the call as the cluster received it: headers in the
 	// guest's order (content-length set when there is a body, as Envoy
-	// sets it), body and trailers.
+	// sets it), body and trailers. In RealTime mode (a long-running
+	// proxy) the record keeps no bodies, of the request or the Response.
 	Request UpstreamRequest
 	Timeout time.Duration
 	// Sent is the clock time of the call.
@@ -113,8 +114,12 @@ func (h *Host) onHTTPCall(vm *abi.VM, hc *abi.HTTPCall) {
 		h.book.calls = h.book.calls[:n]
 	}
 	rec := h.book.dropped + len(h.book.calls)
+	recorded := req
+	if h.opts.RealTime {
+		recorded.Body = nil
+	}
 	h.book.calls = append(h.book.calls, HTTPCall{Worker: vm.Worker, Cluster: hc.Cluster,
-		Request: req, Timeout: hc.Timeout, Sent: now, Outcome: "pending"})
+		Request: recorded, Timeout: hc.Timeout, Sent: now, Outcome: "pending"})
 	pc := pendingCall{vm: vm, hc: hc, req: req, rec: rec, at: now.Add(cl.Latency)}
 	if hc.Timeout > 0 && hc.Timeout <= cl.Latency {
 		pc.at, pc.timeout = now.Add(hc.Timeout), true
@@ -250,6 +255,9 @@ func (h *Host) deliverCall(pc pendingCall, resp *Response, outcome string) {
 func (h *Host) endCall(rec int, outcome string, resp *Response) {
 	h.book.mu.Lock()
 	if c := h.book.record(rec); c != nil {
+		if resp != nil && h.opts.RealTime {
+			resp = &Response{Status: resp.Status, Headers: resp.Headers, Trailers: resp.Trailers}
+		}
 		c.Outcome, c.Response, c.Done = outcome, resp, h.clock()
 	}
 	h.book.mu.Unlock()
