@@ -67,6 +67,10 @@ nedry run: a local chaos proxy
                            arrived (default 1m; 0: none); 408 after it
     --stream-idle-timeout D  longest pause within a request body (default 5m,
                            Envoy's stream_idle_timeout; 0: none); 408 after it
+    --cluster NAME=URL     a cluster proxy_http_call may reach besides the upstream
+                           (repeatable); see HTTP calls below
+    --max-http-calls N     proxy_http_call calls in flight (default 1024, Envoy's
+                           max_requests); one more is answered 503 at once
     --watch-interval D     config file poll interval (default 500ms)
     --shutdown-timeout D   how long in-flight requests may finish on SIGINT/SIGTERM
                            (default 10s)
@@ -90,6 +94,14 @@ nedry run: a local chaos proxy
   Every request also carries xds.virtual_host_name "nedry", xds.cluster_name
   (the upstream's host:port, or "demo"), source.address (the client's
   ip:port) and request.id (its x-request-id, generated when missing).
+
+  HTTP calls (proxy_http_call, as the duplicate fault makes): the cluster
+  reported as xds.cluster_name is the upstream, --cluster NAME=URL adds
+  others, and any other name answers BadArgument, as in Envoy. Each call is
+  sent for real within its timeout (then Envoy's 504 "upstream request
+  timeout") and --upstream-timeout, its response body within --max-body;
+  an unreachable cluster gets Envoy's 503. Calls in flight are cancelled at
+  shutdown.
 
   Config watch: the config file is read and hashed every --watch-interval,
   so a replacement that keeps size and modification time (cp -p, rsync -t,

@@ -43,6 +43,8 @@ type runOptions struct {
 	demo                                                           bool
 	workers, maxConnections                                        int
 	routes                                                         []routeSource
+	clusters                                                       []string
+	maxHTTPCalls                                                   int
 	upstreamTimeout, watchInterval, shutdownTimeout                time.Duration
 	requestTimeout, idleTimeout                                    time.Duration
 	maxBody, maxBuffered                                           int64
@@ -63,6 +65,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 	fs.Var(routeFlags{"--route", &o.routes}, "route", "route NAME=PREFIX (repeatable)")
 	fs.Var(routeFlags{"--routes", &o.routes}, "routes", "route table file (repeatable)")
 	fs.Var(routeFlags{"--envoy-routes", &o.routes}, "envoy-routes", "Envoy bootstrap whose routes to use (repeatable)")
+	fs.Var(clusterFlags{&o.clusters}, "cluster", "cluster NAME=URL proxy_http_call may reach (repeatable)")
+	fs.IntVar(&o.maxHTTPCalls, "max-http-calls", 1024, "proxy_http_call calls in flight; more are answered 503")
 	fs.StringVar(&o.logLevel, "log-level", "info", "trace, debug, info, warn, error or critical")
 	fs.StringVar(&o.failurePolicy, "failure-policy", "closed", "after a guest trap: closed, open or reload")
 	fs.DurationVar(&o.upstreamTimeout, "upstream-timeout", 30*time.Second, "bound on one upstream exchange")
@@ -95,6 +99,8 @@ func parseRunFlags(args []string, stderr io.Writer) (*runOptions, error) {
 		return nil, fmt.Errorf("--max-buffered: must be at least %d × --max-body (%d), got %d", bodyCopies, bodyCopies*o.maxBody, o.maxBuffered)
 	case o.maxConnections < 1:
 		return nil, fmt.Errorf("--max-connections: must be at least 1, got %d", o.maxConnections)
+	case o.maxHTTPCalls < 1:
+		return nil, fmt.Errorf("--max-http-calls: must be at least 1, got %d", o.maxHTTPCalls)
 	}
 	return o, nil
 }
@@ -182,20 +188,29 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	p := &proxy{routes: routes, vhost: "nedry", maxBody: o.maxBody, budget: &budget{limit: o.maxBuffered},
 		requestTimeout: o.requestTimeout, idleTimeout: o.idleTimeout}
 	upstreamDesc := "demo (built-in JSON echo of method, path and headers)"
-	var fwd *forwarder
 	var demo *demoService
+	var callSend upstreamFunc // how a proxy_http_call reaches the upstream
 	if o.demo {
 		demo = newDemoService()
-		p.upstream, p.cluster = demo.serve, "demo"
+		p.upstream, p.cluster, callSend = demo.serve, "demo", demo.serve
 	} else {
 		u, err := url.Parse(o.upstream)
 		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return fail("--upstream: want an http:// or https:// URL, got %q", o.upstream)
 		}
-		fwd = newForwarder(u, o.upstreamTimeout, o.maxBody)
+		fwd := newForwarder(u, o.upstreamTimeout, o.maxBody)
 		defer fwd.close()
-		p.upstream, p.cluster = fwd.roundTrip, u.Host
+		p.upstream, p.cluster, callSend = fwd.roundTrip, u.Host, fwd.exchange
 		upstreamDesc = u.String()
+	}
+	extra, err := parseClusters(o.clusters, p.cluster)
+	if err != nil {
+		return fail("%v", err)
+	}
+	clusters, clusterFwds := buildClusters(p.cluster, callSend, extra, newCallLimits(o.maxHTTPCalls, p.budget),
+		o.upstreamTimeout, o.maxBody)
+	for _, f := range clusterFwds {
+		defer f.close()
 	}
 
 	ln, err := listen("listen", o.listen)
@@ -220,6 +235,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		LogLevel:      level,
 		FailurePolicy: policy,
 		Upstream:      p.upstream,
+		Clusters:      clusters,
 		Properties:    p.hostProperties(),
 		Logger:        log.guest,
 	})
@@ -242,6 +258,9 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	printGuestInfo(log, guestLogs)
 	log.infof("routes%s: %s", routesFrom, routes)
 	log.infof("upstream %s", upstreamDesc)
+	if len(extra) > 0 {
+		log.infof("clusters for proxy_http_call besides %s (the upstream): %s", p.cluster, describeClusters(extra))
+	}
 
 	var ready atomic.Bool
 	ready.Store(true)

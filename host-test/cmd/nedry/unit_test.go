@@ -261,6 +261,7 @@ func TestParseRunFlags(t *testing.T) {
 		{[]string{"--config", "c", "--demo", "extra"}, `unexpected argument "extra"`},
 		{[]string{"--config", "c", "--demo", "--max-body", "1000", "--max-buffered", "3999"}, "--max-buffered: must be at least 4 × --max-body (4000), got 3999"},
 		{[]string{"--config", "c", "--demo", "--max-connections", "0"}, "--max-connections: must be at least 1, got 0"},
+		{[]string{"--config", "c", "--demo", "--max-http-calls", "0"}, "--max-http-calls: must be at least 1, got 0"},
 		{[]string{"--config", "c", "--demo", "--request-timeout", "-1s"}, "--request-timeout and --stream-idle-timeout: must not be negative"},
 	}
 	for _, tc := range tests {
@@ -268,7 +269,7 @@ func TestParseRunFlags(t *testing.T) {
 			o, err := parseRunFlags(tc.args, &strings.Builder{})
 			if tc.wantErr == "" {
 				if err != nil || o.workers < 1 || o.workers > 4 || o.listen != "127.0.0.1:10000" || o.admin != "127.0.0.1:9901" ||
-					o.maxBuffered != 512<<20 || o.maxConnections != 1024 || o.requestTimeout != time.Minute || o.idleTimeout != 5*time.Minute {
+					o.maxBuffered != 512<<20 || o.maxConnections != 1024 || o.maxHTTPCalls != 1024 || o.requestTimeout != time.Minute || o.idleTimeout != 5*time.Minute {
 					t.Fatalf("have %+v, %v", o, err)
 				}
 				return

@@ -68,33 +68,49 @@ func (f *forwarder) close() { f.transport.CloseIdleConnections() }
 // never returns an error, so a failed upstream looks to the filter and the
 // client as Envoy's own upstream failure replies do.
 func (f *forwarder) roundTrip(ctx context.Context, ur *hosttest.UpstreamRequest) (*hosttest.Response, error) {
-	ctx, cancel := context.WithTimeout(ctx, f.timeout)
-	defer cancel()
-	req, err := f.newRequest(ctx, ur)
-	if err != nil {
-		return textResponse(http.StatusBadGateway, "nedry: bad upstream request: "+err.Error()), nil
-	}
-	resp, err := f.transport.RoundTrip(req)
-	if err != nil {
-		return f.failure(err), nil
-	}
-	defer resp.Body.Close()
-	body, err := readBody(resp.Body, resp.ContentLength, f.maxBody, chargeOf(ctx), nil)
+	resp, err := f.exchange(ctx, ur)
+	var bad badRequest
 	switch {
+	case err == nil:
+		return resp, nil
+	case errors.As(err, &bad):
+		return textResponse(http.StatusBadGateway, "nedry: bad upstream request: "+bad.error.Error()), nil
 	case errors.Is(err, errTooLarge):
 		return textResponse(http.StatusBadGateway, fmt.Sprintf("nedry: upstream %s response body larger than --max-body %d bytes", f.base.Host, f.maxBody)), nil
 	case errors.Is(err, errOverloaded):
 		return textResponse(http.StatusServiceUnavailable, fmt.Sprintf("nedry: overloaded: buffered bodies at --max-buffered %d bytes", chargeOf(ctx).b.limit)), nil
-	case err != nil:
-		return f.failure(err), nil
 	}
-	out := &hosttest.Response{
+	return f.failure(err), nil
+}
+
+// badRequest: the filter's headers make no HTTP request.
+type badRequest struct{ error }
+
+// exchange sends ur to the upstream within f's timeout (and ctx's) and
+// reads the response body under --max-body, charged to ctx's charge. Its
+// errors are the transport's, errTooLarge, errOverloaded or a badRequest.
+func (f *forwarder) exchange(ctx context.Context, ur *hosttest.UpstreamRequest) (*hosttest.Response, error) {
+	ctx, cancel := context.WithTimeout(ctx, f.timeout)
+	defer cancel()
+	req, err := f.newRequest(ctx, ur)
+	if err != nil {
+		return nil, badRequest{err}
+	}
+	resp, err := f.transport.RoundTrip(req)
+	if err != nil {
+		return nil, err
+	}
+	defer resp.Body.Close()
+	body, err := readBody(resp.Body, resp.ContentLength, f.maxBody, chargeOf(ctx), nil)
+	if err != nil {
+		return nil, err
+	}
+	return &hosttest.Response{
 		Status:   resp.StatusCode,
 		Headers:  headerPairs(resp.Header, nil),
 		Body:     body,
 		Trailers: headerPairs(resp.Trailer, nil),
-	}
-	return out, nil
+	}, nil
 }
 
 // newRequest turns the header map the filter produced back into an
