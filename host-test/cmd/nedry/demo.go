@@ -35,7 +35,8 @@ const (
 )
 
 // demoService is the built-in upstream of --demo: it echoes the request
-// (demoUpstream) unless one of the x-demo-* headers makes it fail or wait.
+// (demoReply) unless one of the x-demo-* headers makes it fail or wait, and
+// says when it processed the same request before (demoRepeats).
 // metrics reads the filter's counters; it is set once the host runs.
 type demoService struct {
 	metrics func() map[string]hosttest.Metric
@@ -46,6 +47,8 @@ type demoService struct {
 	samples []demoSample // counter readings, oldest first, within demoWindow
 	share   float64      // failed share (percent) over samples, -1 if unknown
 	nextAt  time.Time    // when the next sample is due
+
+	repeats demoRepeats
 }
 
 // demoSample is one reading of the filter's counters.
@@ -99,7 +102,12 @@ func (d *demoService) serve(ctx context.Context, ur *hosttest.UpstreamRequest) (
 					share, demoWindow, breaksAt, demoBreaksAt)), nil
 		}
 	}
-	return demoUpstream(ctx, ur)
+	if key, idem, ok := repeatKey(ur); ok {
+		if n := d.repeats.seen(key, d.now()); n > 0 {
+			return demoReply(ur, n, repeatNote(idem, n))
+		}
+	}
+	return demoReply(ur, 0, "")
 }
 
 // demoPercent parses a percentage header; an invalid value is ignored (-1).

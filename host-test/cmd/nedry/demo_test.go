@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"io"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -173,5 +175,100 @@ func TestRun_expiryPrinted(t *testing.T) {
 	_, _, stats := get(t, client(), "GET", "http://"+n.admin+"/stats", nil)
 	if !strings.Contains(stats, "nedry.expired: 1\n") {
 		t.Errorf("/stats lacks nedry.expired: 1:\n%s", stats)
+	}
+}
+
+// The demo is a service without idempotency: it processes every request,
+// and answers one it already processed within a minute (the same
+// idempotency-key, or without one the same method, path and body) with
+// x-demo-repeat: N, N the times before, and a note in the echo. Safe
+// methods without a key are never repeats.
+func TestDemo_repeat(t *testing.T) {
+	type send struct {
+		method, path, key, body string
+		after                   time.Duration // clock advance before it
+		want                    int           // x-demo-repeat, 0: none
+	}
+	tests := []struct {
+		name  string
+		sends []send
+	}{
+		{"same key", []send{{"POST", "/payments", "k1", "a", 0, 0}, {"POST", "/payments", "k1", "a", 0, 1}, {"POST", "/payments", "k1", "a", 0, 2}}},
+		{"the key alone names it", []send{{"POST", "/payments", "k1", "a", 0, 0}, {"PUT", "/other", "k1", "b", 0, 1}}},
+		{"different keys", []send{{"POST", "/payments", "k1", "a", 0, 0}, {"POST", "/payments", "k2", "a", 0, 0}}},
+		{"no key: same body", []send{{"POST", "/payments", "", "a", 0, 0}, {"POST", "/payments", "", "a", 0, 1}}},
+		{"no key: other body, path or method", []send{{"POST", "/payments", "", "a", 0, 0}, {"POST", "/payments", "", "b", 0, 0},
+			{"POST", "/refunds", "", "a", 0, 0}, {"PATCH", "/payments", "", "a", 0, 0}}},
+		{"safe methods", []send{{"GET", "/payments", "", "", 0, 0}, {"GET", "/payments", "", "", 0, 0}, {"HEAD", "/x", "", "", 0, 0}, {"HEAD", "/x", "", "", 0, 0}}},
+		{"a safe method with a key", []send{{"GET", "/payments", "k1", "", 0, 0}, {"GET", "/payments", "k1", "", 0, 1}}},
+		{"a minute from the first sighting", []send{{"POST", "/p", "k1", "", 0, 0}, {"POST", "/p", "k1", "", 59 * time.Second, 1},
+			{"POST", "/p", "k1", "", time.Second, 0}, {"POST", "/p", "k1", "", 0, 1}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clock := time.Date(2026, 6, 5, 10, 0, 0, 0, time.UTC)
+			d := newDemoService()
+			d.now = func() time.Time { return clock }
+			for i, s := range tt.sends {
+				clock = clock.Add(s.after)
+				ur := &hosttest.UpstreamRequest{Headers: [][2]string{{":method", s.method}, {":path", s.path}}, Body: []byte(s.body)}
+				if s.key != "" {
+					ur.Headers = append(ur.Headers, [2]string{demoIdempotencyKey, s.key})
+				}
+				r, err := d.serve(context.Background(), ur)
+				if err != nil {
+					t.Fatal(err)
+				}
+				have := r.Header(demoRepeat)
+				want := ""
+				if s.want > 0 {
+					want = strconv.Itoa(s.want)
+				}
+				var e demoEcho
+				if err := json.Unmarshal(r.Body, &e); err != nil {
+					t.Fatal(err)
+				}
+				if have != want || e.Repeat != s.want || (s.want > 0) != strings.HasPrefix(e.Note, "repeat: ") {
+					t.Fatalf("request %d: %s %q, echo repeat %d note %q; want %q", i, demoRepeat, have, e.Repeat, e.Note, want)
+				}
+			}
+		})
+	}
+}
+
+func TestDemo_repeatNote(t *testing.T) {
+	tests := []struct {
+		key  string
+		n    int
+		want string
+	}{
+		{"k1", 1, `repeat: idempotency-key "k1" was already processed once in the last 1m0s and is processed again, as a service without idempotency does`},
+		{"", 3, `repeat: this request (same method, path and body) was already processed 3 times in the last 1m0s and is processed again, as a service without idempotency does`},
+	}
+	for _, tt := range tests {
+		if have := repeatNote(tt.key, tt.n); have != tt.want {
+			t.Fatalf("have %q, want %q", have, tt.want)
+		}
+	}
+}
+
+// The demo remembers at most demoMaxRemembered requests: one more makes it
+// forget the oldest, and its memory stays bounded however many arrive.
+func TestDemo_repeatBounded(t *testing.T) {
+	var r demoRepeats
+	now := time.Date(2026, 6, 5, 10, 0, 0, 0, time.UTC)
+	for i := range 3 * demoMaxRemembered {
+		if n := r.seen(strconv.Itoa(i), now); n != 0 {
+			t.Fatalf("key %d: seen %d times before, want 0", i, n)
+		}
+		if len(r.count) > demoMaxRemembered || cap(r.queue) > 3*demoMaxRemembered {
+			t.Fatalf("after %d keys: %d remembered, queue capacity %d", i+1, len(r.count), cap(r.queue))
+		}
+	}
+	if n := r.seen(strconv.Itoa(3*demoMaxRemembered-1), now); n != 1 {
+		t.Fatalf("the newest key: seen %d times before, want 1", n)
+	}
+	if n := r.seen("0", now); n != 0 {
+		t.Fatalf("the oldest key: seen %d times before, want 0 (forgotten)", n)
 	}
 }

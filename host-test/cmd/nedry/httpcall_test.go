@@ -56,16 +56,15 @@ func next(t *testing.T, ch <-chan seen, what string) seen {
 
 // startCallGuest runs nedry run with the httpcall test guest (it makes a
 // proxy_http_call per request, steered by x-call-* headers, and logs each
-// answer) in front of up.
-func startCallGuest(t *testing.T, up string, extra ...string) *nedry {
+// answer) with args (the upstream's among them).
+func startCallGuest(t *testing.T, args ...string) *nedry {
 	t.Helper()
 	guest := hosttest.RepoPath("build", "guests", "httpcall.wasm")
 	if _, err := hosttest.LoadFile(guest); err != nil {
 		t.Fatalf("%v (make guests)", err)
 	}
 	cfg := writeFile(t, t.TempDir(), "nedry.json", `{"rules": []}`)
-	args := append([]string{"--upstream", up, "--config", cfg, "--wasm", guest, "--workers", "1"}, extra...)
-	return startNedry(t, args...)
+	return startNedry(t, append([]string{"--config", cfg, "--wasm", guest, "--workers", "1"}, args...)...)
 }
 
 // nedry run answers proxy_http_call for real: the cluster it reports as
@@ -76,7 +75,7 @@ func TestRun_httpCall(t *testing.T) {
 	up, upGot, _ := recordingUpstream(t, "upstream")
 	other, otherGot, _ := recordingUpstream(t, "other")
 	upCluster := strings.TrimPrefix(up.URL, "http://")
-	n := startCallGuest(t, up.URL, "--cluster", "other="+other.URL, "--cluster", "down=http://"+freeClosedPort(t))
+	n := startCallGuest(t, "--upstream", up.URL, "--cluster", "other="+other.URL, "--cluster", "down=http://"+freeClosedPort(t))
 	contains(t, "start-up", n.stdout.String(), "clusters for proxy_http_call besides "+upCluster+" (the upstream): down=http://")
 
 	tests := []struct {
@@ -140,7 +139,7 @@ func TestRun_httpCall(t *testing.T) {
 // end, rather than the call outliving the proxy.
 func TestRun_httpCallCancelledAtShutdown(t *testing.T) {
 	up, upGot, hung := recordingUpstream(t, "upstream")
-	n := startCallGuest(t, up.URL)
+	n := startCallGuest(t, "--upstream", up.URL)
 	resp, err := do(client(), "GET", n.url("/hang"), map[string]string{"x-call": strings.TrimPrefix(up.URL, "http://"),
 		"x-call-timeout": "0"}, nil)
 	if err != nil {
@@ -164,7 +163,7 @@ func TestRun_httpCallCancelledAtShutdown(t *testing.T) {
 // Envoy's circuit breaker answers past max_requests.
 func TestRun_httpCallLimit(t *testing.T) {
 	up, upGot, _ := recordingUpstream(t, "upstream")
-	n := startCallGuest(t, up.URL, "--max-http-calls", "1")
+	n := startCallGuest(t, "--upstream", up.URL, "--max-http-calls", "1")
 	cluster := strings.TrimPrefix(up.URL, "http://")
 	for _, path := range []string{"/hang", "/pay"} {
 		resp, err := do(client(), "GET", n.url(path), map[string]string{"x-call": cluster, "x-call-timeout": "0"}, nil)
@@ -206,5 +205,27 @@ func TestParseClusters(t *testing.T) {
 				t.Fatalf("have %q, %v; want %q", describeClusters(got), err, tt.want)
 			}
 		})
+	}
+}
+
+// Under --demo the stream's cluster is the demo, so a copy of a POST
+// /payments made through proxy_http_call (as the duplicate fault makes
+// them) reaches it, and the demo, a service without idempotency, counts it:
+// the client's next identical POST is its second repeat. (The test guest's
+// call carries no idempotency-key, so the demo knows the copy by method,
+// path and body.)
+func TestRun_httpCallToDemoIsARepeat(t *testing.T) {
+	n := startCallGuest(t, "--demo")
+	status, hdr, _ := get(t, client(), "POST", n.url("/payments"), map[string]string{"x-call": "demo"})
+	if r := hdr.Get(demoRepeat); status != 200 || r != "" && r != "1" {
+		t.Fatalf("the original: status %d, %s %q", status, demoRepeat, r)
+	}
+	n.stdout.waitFor(t, 0, regexpQuote("wasm info: response token=1"), 10*time.Second) // the copy was answered
+	status, hdr, body := get(t, client(), "POST", n.url("/payments"), nil)
+	if status != 200 || hdr.Get(demoRepeat) != "2" {
+		t.Fatalf("the next request: status %d, %s %q, want 200 and 2", status, demoRepeat, hdr.Get(demoRepeat))
+	}
+	if e := echo(t, body); e.Repeat != 2 || e.Note != repeatNote("", 2) {
+		t.Fatalf("echo repeat %d note %q", e.Repeat, e.Note)
 	}
 }

@@ -249,12 +249,18 @@ type demoEcho struct {
 	Authority string              `json:"authority"`
 	Headers   map[string][]string `json:"headers"`
 	BodyBytes int                 `json:"body_bytes"`
+	// Repeat and Note say that the demo had already processed this
+	// request (see demoRepeats), and how many times.
+	Repeat int    `json:"repeat,omitempty"`
+	Note   string `json:"note,omitempty"`
 }
 
-// demoUpstream is the built-in upstream of --demo: it runs in process and
-// echoes method, path and headers as JSON.
-func demoUpstream(_ context.Context, ur *hosttest.UpstreamRequest) (*hosttest.Response, error) {
-	e := demoEcho{Upstream: "nedry-demo", Headers: make(map[string][]string, len(ur.Headers)), BodyBytes: len(ur.Body)}
+// demoReply is what the built-in upstream of --demo answers when it does
+// not fail: the echo of method, path and headers as JSON, with the repeat
+// count of a request it already processed (and the x-demo-repeat header).
+func demoReply(ur *hosttest.UpstreamRequest, repeat int, note string) (*hosttest.Response, error) {
+	e := demoEcho{Upstream: "nedry-demo", Headers: make(map[string][]string, len(ur.Headers)), BodyBytes: len(ur.Body),
+		Repeat: repeat, Note: note}
 	for _, kv := range ur.Headers {
 		switch kv[0] {
 		case ":method":
@@ -273,7 +279,7 @@ func demoUpstream(_ context.Context, ur *hosttest.UpstreamRequest) (*hosttest.Re
 		return nil, err
 	}
 	body = append(body, '\n')
-	return &hosttest.Response{
+	resp := &hosttest.Response{
 		Status: http.StatusOK,
 		Headers: [][2]string{
 			{"content-type", "application/json"},
@@ -281,5 +287,9 @@ func demoUpstream(_ context.Context, ur *hosttest.UpstreamRequest) (*hosttest.Re
 			{"server", "nedry-demo"},
 		},
 		Body: body,
-	}, nil
+	}
+	if repeat > 0 {
+		resp.Headers = append(resp.Headers, [2]string{demoRepeat, strconv.Itoa(repeat)})
+	}
+	return resp, nil
 }
