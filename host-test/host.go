@@ -346,6 +346,31 @@ func (h *Host) pick(req *Request) *worker {
 	return h.workers[int(h.rr.Add(1)-1)%len(h.workers)]
 }
 
+// lockWorker picks the worker of a new stream and locks it. On the wall
+// clock (RealTime) a request takes the first free worker from the
+// round-robin one on, as a connection lands on whichever Envoy worker
+// accepts it, so it waits for a VM only when every VM is busy; waiting
+// behind a busy VM while another is idle parked goroutines for nothing
+// under concurrent load. The virtual clock keeps strict round-robin, so
+// tests know which worker a request gets.
+func (h *Host) lockWorker(req *Request) *worker {
+	if !h.opts.RealTime || req.WorkerSet || len(h.workers) == 1 {
+		w := h.pick(req)
+		w.mu.Lock()
+		return w
+	}
+	n := len(h.workers)
+	first := int(h.rr.Add(1)-1) % n
+	for i := range n {
+		if w := h.workers[(first+i)%n]; w.mu.TryLock() {
+			return w
+		}
+	}
+	w := h.workers[first]
+	w.mu.Lock()
+	return w
+}
+
 // Do runs one exchange to its end. In virtual mode it advances the clock
 // tick by tick while the stream is paused (at most one hour of virtual time;
 // a stream still open then, or with no tick left to resume it, is reset with

@@ -190,7 +190,10 @@ type Request struct {
 	Trailers [][2]string
 	// Properties override Options.Properties for this request, e.g.
 	// "xds.route_name", "xds.virtual_host_name", "xds.cluster_name",
-	// "source.address", "request.id".
+	// "source.address", "request.id". The host reads the map while the
+	// stream lives and never writes it (proxy_set_property writes the
+	// stream's filter state), so it is not copied: leave it unchanged
+	// until the stream ends.
 	Properties map[string]string
 	// Worker selects the VM when WorkerSet is true; otherwise requests go
 	// round-robin over the workers.

@@ -2,7 +2,6 @@ package hosttest
 
 import (
 	"context"
-	"maps"
 	"math/bits"
 	"strings"
 	"time"
@@ -46,6 +45,11 @@ type Stream struct {
 	done            chan struct{}
 	isDone          bool
 	ctx             context.Context // bounds the upstream call (Run); nil means none
+	// direct: Run's goroutine is driving the stream's first callbacks and
+	// calls the upstream itself once they reach it (upstreamDue), rather
+	// than through the worker's queue, which another request's flush
+	// could take and hand to a new goroutine.
+	direct, upstreamDue bool
 }
 
 // ID is the stream's context id (0 when it bypassed a failed VM).
@@ -121,15 +125,11 @@ func (h *Host) Run(ctx context.Context, req Request) (Result, error) {
 }
 
 func (h *Host) start(ctx context.Context, req Request) *Stream {
-	w := h.pick(&req)
+	headers := normalizeRequestHeaders(req.Headers)
+	h.active.Add(1)
+	w := h.lockWorker(&req)
 	s := &Stream{h: h, w: w, req: req, done: make(chan struct{}), ctx: ctx}
 	s.res.Upstream = nil
-	headers := normalizeRequestHeaders(req.Headers)
-	// A copy: proxy_set_property writes into the stream's map, and the
-	// caller's must not change.
-	props := maps.Clone(req.Properties)
-	h.active.Add(1)
-	w.mu.Lock()
 	if w.vm.Failed != nil && h.opts.FailurePolicy == FailReload {
 		if err := h.startWorker(w); err != nil {
 			h.recordTrap(err)
@@ -144,18 +144,26 @@ func (h *Host) start(ctx context.Context, req Request) *Stream {
 		s.upstreamHeaders = headers
 		s.failClosed()
 	default:
-		c, err := w.vm.NewStream(w.root, headers, props)
+		c, err := w.vm.NewStream(w.root, headers, req.Properties)
 		s.c, s.id = c, c.ID
 		w.streams[c.ID] = s
 		if err != nil {
 			s.trapped(err)
 		}
 	}
+	direct := false
 	if !s.isDone {
+		s.direct = h.opts.RealTime && ctx != nil
 		s.drive()
+		direct = s.upstreamDue
+		s.direct, s.upstreamDue = false, false
 	}
 	w.mu.Unlock()
 	h.flush(w, s)
+	if direct {
+		s.callUpstream()
+		h.flush(w, nil)
+	}
 	return s
 }
 
@@ -287,6 +295,10 @@ func (s *Stream) drive() {
 			up := &UpstreamRequest{Headers: rh[:len(rh):len(rh)], Body: s.requestBody(), Trailers: s.requestTrailers()}
 			s.checkContentLength("request", rh, up.Body)
 			s.res.Upstream = up
+			if s.direct {
+				s.upstreamDue = true
+				return
+			}
 			s.w.queue = append(s.w.queue, s)
 			return
 		case stageWaitUpstream:

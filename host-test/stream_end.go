@@ -32,14 +32,20 @@ func (s *Stream) finishResponse() {
 	if s.respBody.passed {
 		resp.Body = s.respBody.out
 	}
-	headers := responsePairs(s.upstream)
+	// The headers as the filter left them; the upstream's own only when no
+	// VM saw them (fail open), so the common case builds no second copy.
+	var headers [][2]string
+	seen := false
 	if s.c != nil {
 		if m := s.c.Maps[abi.MapResponseHeaders]; m != nil {
-			headers = m.Pairs
+			headers, seen = m.Pairs, true
 		}
 		if m := s.c.Maps[abi.MapResponseTrailers]; m != nil {
 			resp.Trailers = m.Pairs
 		}
+	}
+	if !seen {
+		headers = responsePairs(s.upstream)
 	}
 	if len(headers) > 1 {
 		resp.Headers = make([][2]string, 0, len(headers)-1)

@@ -40,6 +40,16 @@ func (vm *VM) markPending(c *Context) {
 	vm.pending = append(vm.pending, c)
 }
 
+// retiring reports whether a root was retired and is not deleted yet.
+func (vm *VM) retiring() bool {
+	for _, r := range vm.roots {
+		if r.Retiring {
+			return true
+		}
+	}
+	return false
+}
+
 // Roots returns the live root contexts, oldest first.
 func (vm *VM) Roots() []*Context {
 	return append([]*Context(nil), vm.roots...)
@@ -114,6 +124,10 @@ func (vm *VM) Retire(root *Context) { root.Retiring = true }
 // and deletes those that answered true or called proxy_done. It returns the
 // roots deleted.
 func (vm *VM) FinishRetired() (deleted []*Context, err error) {
+	if !vm.retiring() {
+		// Every stream's end asks: no copy of the roots for the usual no.
+		return nil, nil
+	}
 	for _, r := range vm.Roots() {
 		if !r.Retiring || r.Streams > 0 {
 			continue

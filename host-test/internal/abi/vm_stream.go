@@ -7,7 +7,10 @@ import (
 // NewStream creates a stream context under root and calls
 // proxy_on_context_create(id, root).
 func (vm *VM) NewStream(root *Context, reqHeaders [][2]string, props map[string]string) (*Context, error) {
-	c := &Context{ID: vm.nextID, Root: root, Props: props}
+	// Room for the callbacks of a stream without body or trailers
+	// (context_create, request and response headers, log, done, delete)
+	// and two more: one allocation instead of four growths.
+	c := &Context{ID: vm.nextID, Root: root, Props: props, Callbacks: make([]string, 0, 8)}
 	vm.nextID++
 	c.Maps[MapRequestHeaders] = &HeaderMap{Pairs: reqHeaders}
 	vm.contexts[c.ID] = c
