@@ -73,7 +73,8 @@ nedry run: a local chaos proxy
                            max_requests); one more is answered 503 at once
     --watch-interval D     config file poll interval (default 500ms)
     --shutdown-timeout D   how long in-flight requests may finish on SIGINT/SIGTERM
-                           (default 10s)
+                           (default 10s); connections without one are closed
+                           at once
 
   Route table: match.route_name compares against the route name Envoy's route
   table would give a request (the xds.route_name property). Without route

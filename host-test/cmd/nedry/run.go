@@ -271,8 +271,10 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 		go func() { errc <- adminSrv.Serve(adminLn) }()
 		log.infof("admin on http://%s (/stats, /stats/prometheus, /ready)", adminLn.Addr())
 	}
+	conns := newConnTracker()
 	srv := &http.Server{
 		Handler:           p,
+		ConnState:         conns.hook,
 		ReadHeaderTimeout: 30 * time.Second,
 		IdleTimeout:       2 * time.Minute,
 		// A reset is nedry's deliberate doing, not an error worth a log line.
@@ -314,7 +316,7 @@ func runProxy(ctx context.Context, args []string, stdout, stderr io.Writer) int 
 	sctx, cancel := context.WithTimeout(context.Background(), o.shutdownTimeout)
 	defer cancel()
 	code := 0
-	if err := srv.Shutdown(sctx); err != nil {
+	if err := conns.shutdown(sctx, srv); err != nil {
 		log.warnf("in-flight requests cut off after %s: %v", o.shutdownTimeout, err)
 		srv.Close()
 		code = 1
