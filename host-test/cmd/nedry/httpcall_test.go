@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -228,4 +229,37 @@ func TestRun_httpCallToDemoIsARepeat(t *testing.T) {
 	if e := echo(t, body); e.Repeat != 2 || e.Note != repeatNote("", 2) {
 		t.Fatalf("echo repeat %d note %q", e.Repeat, e.Note)
 	}
+}
+
+// The duplicate fault under nedry run: its copies go over real HTTP to the
+// real upstream (the stream's cluster), body and headers as the client
+// sent them, and are counted.
+func TestRun_duplicateReachesUpstream(t *testing.T) {
+	got := make(chan seen, 8)
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		got <- seen{method: r.Method, path: r.URL.Path, copy: r.Header.Get("Idempotency-Key"), body: string(b)}
+		io.WriteString(w, "paid")
+	}))
+	defer up.Close()
+	cfg := writeFile(t, t.TempDir(), "nedry.json", `{"rules": [{"name": "dup", "match": {"route_name": "payments", "methods": ["POST"]},
+		"duplicate": {"percent": 100, "copies": 2, "after": "10ms"}}]}`)
+	n := startNedry(t, "--upstream", up.URL, "--config", cfg)
+	resp, err := do(client(), "POST", n.url("/payments"), map[string]string{"idempotency-key": "pay-1"}, []byte("amount=1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || string(b) != "paid" {
+		t.Fatalf("the original: %d %q", resp.StatusCode, b)
+	}
+	want := seen{method: "POST", path: "/payments", copy: "pay-1", body: "amount=1"}
+	for i := range 3 {
+		if s := next(t, got, "request "+strconv.Itoa(i)); s != want {
+			t.Fatalf("request %d: upstream got %+v, want %+v", i, s, want)
+		}
+	}
+	_, _, stats := get(t, client(), "GET", "http://"+n.admin+"/stats", nil)
+	contains(t, "/stats", stats, "nedry.rule.dup.duplicates_sent: 2\n")
 }
