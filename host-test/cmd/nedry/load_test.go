@@ -137,7 +137,7 @@ func BenchmarkProxy(b *testing.B) {
 	// Alternate short rounds so a change in machine load hits both sides
 	// alike, and report the median of the per-round ratios: on a shared
 	// machine one slow round would otherwise move the whole ratio.
-	const rounds = 9
+	const rounds = 21
 	var plainTime, nedryTime time.Duration
 	ratios := make([]float64, 0, rounds)
 	b.ResetTimer()
