@@ -32,7 +32,7 @@ func TestRunBuild_deps(t *testing.T) {
 }
 
 // TestMakeRun_buildsAndExecs pins make run to the light build (no nedry
-// package, no cgo), to building the filter and the command side by side
+// package, no cgo, no debug information), to building the filter and the command side by side
 // (make -j2: on a first run the two builds keep both cores busy) and to
 // exec, so that a SIGTERM to make's PID (make passes it to its child)
 // reaches nedry instead of a go run that would leave it running. make -n
@@ -46,8 +46,10 @@ func TestMakeRun_buildsAndExecs(t *testing.T) {
 		t.Fatalf("make -n run: %v\n%s", err, out)
 	}
 	for _, want := range []string{
-		"CGO_ENABLED=0 go build -tags nedry_nopackage -o build/nedry ./host-test/cmd/nedry\n",
+		"CGO_ENABLED=0 go build -tags nedry_nopackage ",
+		"-o build/nedry ./host-test/cmd/nedry\n",
 		"-j2 build command\n",
+		"-gcflags=all=-dwarf=false -ldflags='-s -w'",
 		"exec build/nedry run --demo --config examples/quickstart.json --wasm build/nedry.wasm",
 		"make run [1/2] build",
 	} {
