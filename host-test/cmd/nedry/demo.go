@@ -141,7 +141,7 @@ func (d *demoService) failedShare() float64 {
 	}
 	d.nextAt = now.Add(demoSampleGap)
 	kinds, matched := faultTotals(d.metrics())
-	d.samples = append(d.samples, demoSample{at: now, failed: kinds[0] + kinds[3], matched: matched})
+	d.samples = append(d.samples, demoSample{at: now, failed: kinds[faultAborts] + kinds[faultResets], matched: matched})
 	for len(d.samples) > 2 && now.Sub(d.samples[1].at) >= demoWindow {
 		d.samples = d.samples[1:]
 	}

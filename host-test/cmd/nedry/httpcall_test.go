@@ -262,4 +262,6 @@ func TestRun_duplicateReachesUpstream(t *testing.T) {
 	}
 	_, _, stats := get(t, client(), "GET", "http://"+n.admin+"/stats", nil)
 	contains(t, "/stats", stats, "nedry.rule.dup.duplicates_sent: 2\n")
+	// The per-second report counts them (both, or one in each of two seconds).
+	n.stdout.waitFor(t, 0, regexp.MustCompile(`faults in the last 1s: .*duplicates? sent`), 10*time.Second)
 }

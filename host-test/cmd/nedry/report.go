@@ -10,18 +10,30 @@ import (
 )
 
 // faultStats are the per-rule counters the filter defines, summed over
-// rules, in the order the summary line lists them.
-var faultStats = []struct{ suffix, label string }{
-	{".aborts_injected", "abort"},
-	{".delays_injected", "delay"},
-	{".corruptions_injected", "corruption"},
-	{".resets_injected", "reset"},
-	{".faults_overflow", "overflow"},
+// rules, in the order the summary line lists them, with the words for one
+// and for more. An array, so faultCounts has its length.
+var faultStats = [...]struct{ suffix, one, more string }{
+	{".aborts_injected", "abort", "aborts"},
+	{".delays_injected", "delay", "delays"},
+	{".corruptions_injected", "corruption", "corruptions"},
+	{".resets_injected", "reset", "resets"},
+	{".duplicates_sent", "duplicate sent", "duplicates sent"},
+	{".duplicates_failed", "duplicate failed", "duplicates failed"},
+	{".faults_overflow", "overflow", "overflows"},
 }
+
+// faultCounts holds one total per faultStats entry, in its order.
+type faultCounts [len(faultStats)]int64
+
+// Indexes into faultCounts of the kinds the demo's breaking point reads.
+const (
+	faultAborts = 0
+	faultResets = 3
+)
 
 // faultTotals sums the fault counters of every rule and of header control
 // (the same counters under nedry.header_control.) by kind, plus matches.
-func faultTotals(m map[string]hosttest.Metric) (kinds [5]int64, matched int64) {
+func faultTotals(m map[string]hosttest.Metric) (kinds faultCounts, matched int64) {
 	for name, v := range m {
 		if !strings.HasPrefix(name, "nedry.rule.") && !strings.HasPrefix(name, "nedry.header_control.") {
 			continue
@@ -66,15 +78,15 @@ func reportFaults(ctx context.Context, host *hosttest.Host, log *logger, every t
 
 // faultLine describes the difference between two totals, or "" when no
 // fault was injected.
-func faultLine(prev, cur [5]int64, matched int64) string {
+func faultLine(prev, cur faultCounts, matched int64) string {
 	var parts []string
 	for i, s := range faultStats {
 		if d := cur[i] - prev[i]; d > 0 {
-			part := strconv.FormatInt(d, 10) + " " + s.label
-			if d > 1 {
-				part += "s"
+			word := s.more
+			if d == 1 {
+				word = s.one
 			}
-			parts = append(parts, part)
+			parts = append(parts, strconv.FormatInt(d, 10)+" "+word)
 		}
 	}
 	if len(parts) == 0 {

@@ -121,9 +121,13 @@ nedry_rule_aborts_injected{nedry_rule="b"} 2
 	}
 }
 
+// TestFaultLine: the per-interval line counts each kind of fault injected
+// since the previous reading, summed over rules and header control, and
+// the copies of the duplicate fault sent and failed.
 func TestFaultLine(t *testing.T) {
-	m := func(abort, delay, matched int64) map[string]hosttest.Metric {
-		return map[string]hosttest.Metric{
+	type metrics = map[string]hosttest.Metric
+	two := func(abort, delay, matched int64) metrics {
+		return metrics{
 			"nedry.rule.a.aborts_injected": {Value: abort},
 			"nedry.rule.b.aborts_injected": {Value: abort},
 			"nedry.rule.b.delays_injected": {Value: delay},
@@ -131,22 +135,52 @@ func TestFaultLine(t *testing.T) {
 			"nedry.active_faults":          {Value: 99},
 		}
 	}
-	p, pm := faultTotals(m(1, 1, 10))
-	c, cm := faultTotals(m(4, 2, 30))
-	if have, want := faultLine(p, c, cm-pm), "6 aborts, 1 delay (20 requests matched)"; have != want {
-		t.Errorf("have %q, want %q", have, want)
+	dup := func(sent, failed, other, matched int64) metrics {
+		return metrics{
+			"nedry.rule.pay.duplicates_sent":      {Value: sent},
+			"nedry.rule.pay.duplicates_failed":    {Value: failed},
+			"nedry.rule.pay.duplicates_too_large": {Value: other},
+			"nedry.rule.pay.duplicates_dropped":   {Value: other},
+			"nedry.rule.pay.matched":              {Value: matched},
+		}
 	}
-	if have := faultLine(c, c, 5); have != "" {
-		t.Errorf("no new faults: have %q, want no line", have)
+	tests := []struct {
+		name      string
+		prev, cur metrics
+		want      string
+	}{
+		{"summed over rules", two(1, 1, 10), two(4, 2, 30), "6 aborts, 1 delay (20 requests matched)"},
+		{"no new faults", two(4, 2, 30), two(4, 2, 35), ""},
+		// Header-controlled faults count as faults; one request is singular.
+		{"header control", nil, metrics{
+			"nedry.header_control.aborts_injected": {Value: 1},
+			"nedry.header_control.matched":         {Value: 1},
+		}, "1 abort (1 request matched)"},
+		{"duplicates", dup(1, 0, 0, 3), dup(4, 2, 0, 7), "3 duplicates sent, 2 duplicates failed (4 requests matched)"},
+		{"one duplicate", dup(4, 2, 0, 7), dup(5, 3, 0, 8), "1 duplicate sent, 1 duplicate failed (1 request matched)"},
+		// A copy goes out after its original: its interval may match nothing.
+		{"copy of an earlier request", dup(0, 0, 0, 1), dup(1, 0, 0, 1), "1 duplicate sent (0 requests matched)"},
+		// Requests not duplicated are counted, but no copy was sent.
+		{"too large or dropped", dup(0, 0, 0, 1), dup(0, 0, 3, 4), ""},
+		{"all kinds", nil, metrics{
+			"nedry.rule.a.aborts_injected":      {Value: 1},
+			"nedry.rule.a.delays_injected":      {Value: 2},
+			"nedry.rule.a.corruptions_injected": {Value: 3},
+			"nedry.rule.a.resets_injected":      {Value: 4},
+			"nedry.rule.a.duplicates_sent":      {Value: 5},
+			"nedry.rule.a.duplicates_failed":    {Value: 6},
+			"nedry.rule.a.faults_overflow":      {Value: 7},
+			"nedry.rule.a.matched":              {Value: 9},
+		}, "1 abort, 2 delays, 3 corruptions, 4 resets, 5 duplicates sent, 6 duplicates failed, 7 overflows (9 requests matched)"},
 	}
-	// Header-controlled faults count as faults; one request is singular.
-	hc := map[string]hosttest.Metric{
-		"nedry.header_control.aborts_injected": {Value: 1},
-		"nedry.header_control.matched":         {Value: 1},
-	}
-	h, hm := faultTotals(hc)
-	if have, want := faultLine([5]int64{}, h, hm), "1 abort (1 request matched)"; have != want {
-		t.Errorf("header control: have %q, want %q", have, want)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			p, pm := faultTotals(tc.prev)
+			c, cm := faultTotals(tc.cur)
+			if have := faultLine(p, c, cm-pm); have != tc.want {
+				t.Fatalf("have %q, want %q", have, tc.want)
+			}
+		})
 	}
 }
 
