@@ -3,12 +3,14 @@ package main
 import (
 	"encoding/json"
 	"io"
+	"net/http"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -112,7 +114,7 @@ func TestExamples_fireUnderRun(t *testing.T) {
 			data, _ := json.Marshal(cfg)
 			n := startNedry(t, "--demo", "--config", writeFile(t, t.TempDir(), "cfg.json", string(data)))
 			c := client()
-			var want []string
+			var want, noFailed []string
 			rules, _ := cfg["rules"].([]any)
 			for _, r := range rules {
 				r := r.(map[string]any)
@@ -125,6 +127,11 @@ func TestExamples_fireUnderRun(t *testing.T) {
 				if body != nil {
 					hdr["content-type"] = "application/json"
 				}
+				dup, _ := r["duplicate"].(map[string]any)
+				key := "example-" + name
+				if dup != nil {
+					hdr[demoIdempotencyKey] = key
+				}
 				if resp, err := do(c, method, n.url(path), hdr, body); err == nil {
 					io.Copy(io.Discard, resp.Body)
 					resp.Body.Close()
@@ -134,6 +141,15 @@ func TestExamples_fireUnderRun(t *testing.T) {
 					if _, ok := r[kind]; ok {
 						want = append(want, "nedry.rule."+name+"."+stat+"_injected")
 					}
+				}
+				if dup != nil {
+					copies := 1
+					if v, ok := dup["copies"].(float64); ok {
+						copies = int(v)
+					}
+					waitCopies(t, c, n, r, path, key, copies)
+					want = append(want, "nedry.rule."+name+".duplicates_sent")
+					noFailed = append(noFailed, "nedry.rule."+name+".duplicates_failed")
 				}
 			}
 			if hc, _ := cfg["header_control"].(map[string]any); hc != nil && hc["enabled"] == true {
@@ -153,7 +169,45 @@ func TestExamples_fireUnderRun(t *testing.T) {
 					t.Errorf("%s: have %d, want at least 1\n%s", w, v, stats)
 				}
 			}
+			for _, w := range noFailed {
+				if v := statValue(stats, w); v != 0 {
+					t.Errorf("%s: have %d, want 0: the demo answers every copy 200\n%s", w, v, stats)
+				}
+			}
 		})
+	}
+}
+
+// waitCopies waits until the demo upstream has processed the request with
+// idempotency-key key 1+copies times: the original and every copy the
+// duplicate rule sent, each copy after the rule's "after" from the root's
+// tick. It asks the demo with GETs carrying the key, which it counts as
+// further repeats of the same request: the i-th probe (from 0) answers
+// x-demo-repeat 1+copies+i once every copy arrived. A GET is never
+// duplicated by the rule, which must not match one, or the probes would
+// have copies too. It polls for at most 10 s.
+func waitCopies(t *testing.T, c *http.Client, n *nedry, rule map[string]any, path, key string, copies int) {
+	t.Helper()
+	m, _ := rule["match"].(map[string]any)
+	if ms, _ := m["methods"].([]any); len(ms) == 0 || slices.Contains(ms, any("GET")) {
+		t.Fatalf("rule %s: its match.methods must exclude GET, which the check of its copies sends", rule["name"])
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; ; i++ {
+		status, hdr, _ := get(t, c, "GET", n.url(path), map[string]string{demoIdempotencyKey: key})
+		repeat, _ := strconv.Atoi(hdr.Get(demoRepeat))
+		seen := repeat - 1 - i // copies that reached the demo
+		switch {
+		case status != http.StatusOK:
+			t.Fatalf("probe %d: status %d, want the demo's 200", i, status)
+		case seen == copies:
+			return
+		case seen > copies || seen < 0:
+			t.Fatalf("probe %d: %s %d: the demo processed %s %d times, want 1 + %d copies", i, demoRepeat, repeat, key, repeat-i, copies)
+		case time.Now().After(deadline):
+			t.Fatalf("after 10s the demo had processed %s %d times (1 + %d copies), want 1 + %d copies", key, 1+seen, seen, copies)
+		}
+		time.Sleep(5 * time.Millisecond) // poll: the copies go out from the root's tick
 	}
 }
 
