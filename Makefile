@@ -72,20 +72,22 @@ bench: build guests
 	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -timeout 60m ./host-test/... | tee $(BUILD)/bench.txt
 	$(GO) run ./host-test/benchtable -wasm $(BUILD)/nedry.wasm < $(BUILD)/bench.txt
 
-## run: the local chaos proxy with the demo upstream and examples/quickstart.json.
-## One line per phase. The filter and the command build side by side (make
-## -j2): a first run spends most of its time compiling Go's standard library
+## run: the local chaos proxy with the demo upstream and examples/quickstart.json
+## (CONFIG=FILE runs another configuration). One line per phase. The filter
+## and the command build side by side (make -j2): a first run spends most of its time compiling Go's standard library
 ## for wasip1 and for the host, each build serial at its start (the runtime
 ## package) and its end, so two builds keep both cores busy where one leaves
 ## one idle (see the README for what it costs). The command is built without
 ## `nedry package` (tag nedry_nopackage: no go-containerregistry) and run with
 ## exec, so stopping make stops the proxy. RUN_ARGS adds flags to nedry run.
 RUN_ARGS ?=
+# CONFIG is also make push's, which requires it: no default of its own.
+RUN_CONFIG = $(or $(CONFIG),examples/quickstart.json)
 run:
 	@echo "make run [1/2] build: build/nedry.wasm and build/nedry side by side (first run: downloads wazero, gjson and yaml, compiles Go's standard library twice, for wasip1 and for this machine, and wazero)"
 	@$(MAKE) --no-print-directory -j2 build command
-	@echo "make run [2/2] start: build/nedry run --demo --config examples/quickstart.json $(RUN_ARGS)"
-	@exec $(BUILD)/nedry run --demo --config examples/quickstart.json --wasm $(BUILD)/nedry.wasm $(RUN_ARGS)
+	@echo "make run [2/2] start: build/nedry run --demo --config $(RUN_CONFIG) $(RUN_ARGS)"
+	@exec $(BUILD)/nedry run --demo --config $(RUN_CONFIG) --wasm $(BUILD)/nedry.wasm $(RUN_ARGS)
 
 ## command: build/nedry as make run builds it: without nedry package (tag
 ## nedry_nopackage), without cgo (CGO_ENABLED=0: Go's own DNS resolver; a

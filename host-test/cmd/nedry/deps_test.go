@@ -32,30 +32,45 @@ func TestRunBuild_deps(t *testing.T) {
 }
 
 // TestMakeRun_buildsAndExecs pins make run to the light build (no nedry
-// package, no cgo, no debug information), to building the filter and the command side by side
-// (make -j2: on a first run the two builds keep both cores busy) and to
-// exec, so that a SIGTERM to make's PID (make passes it to its child)
-// reaches nedry instead of a go run that would leave it running. make -n
+// package, no cgo, no debug information), to building the filter and the
+// command side by side (make -j2: on a first run the two builds keep both
+// cores busy), to exec, so that a SIGTERM to make's PID (make passes it to
+// its child) reaches nedry instead of a go run that would leave it running,
+// and to the configuration it runs: the quickstart, or CONFIG. make -n
 // prints the commands without running them.
 func TestMakeRun_buildsAndExecs(t *testing.T) {
 	if _, err := exec.LookPath("make"); err != nil {
 		t.Skip("no make in PATH")
 	}
-	out, err := exec.Command("make", "-n", "-C", hosttest.RepoPath(), "run").CombinedOutput()
-	if err != nil {
-		t.Fatalf("make -n run: %v\n%s", err, out)
+	tests := []struct{ name, config string }{
+		{"quickstart", ""},
+		{"CONFIG", "examples/duplicate-payments.json"},
 	}
-	for _, want := range []string{
-		"CGO_ENABLED=0 go build -tags nedry_nopackage ",
-		"-o build/nedry ./host-test/cmd/nedry\n",
-		"-j2 build command\n",
-		"-gcflags=all=-dwarf=false -ldflags='-s -w'",
-		"exec build/nedry run --demo --config examples/quickstart.json --wasm build/nedry.wasm",
-		"make run [1/2] build",
-	} {
-		contains(t, "make -n run", string(out), want)
-	}
-	if strings.Contains(string(out), "go run") {
-		t.Errorf("make run uses go run, which does not pass SIGTERM on to nedry:\n%s", out)
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			args := []string{"-n", "-C", hosttest.RepoPath(), "run"}
+			want := "examples/quickstart.json"
+			if tc.config != "" {
+				args = append(args, "CONFIG="+tc.config)
+				want = tc.config
+			}
+			out, err := exec.Command("make", args...).CombinedOutput()
+			if err != nil {
+				t.Fatalf("make %s: %v\n%s", strings.Join(args, " "), err, out)
+			}
+			for _, w := range []string{
+				"CGO_ENABLED=0 go build -tags nedry_nopackage ",
+				"-o build/nedry ./host-test/cmd/nedry\n",
+				"-j2 build command\n",
+				"-gcflags=all=-dwarf=false -ldflags='-s -w'",
+				"exec build/nedry run --demo --config " + want + " --wasm build/nedry.wasm",
+				"make run [1/2] build",
+			} {
+				contains(t, "make -n run", string(out), w)
+			}
+			if strings.Contains(string(out), "go run") {
+				t.Errorf("make run uses go run, which does not pass SIGTERM on to nedry:\n%s", out)
+			}
+		})
 	}
 }
