@@ -180,8 +180,16 @@ func tryCommands(cfg []byte, routes routeTable, addr string, max int) []string {
 		if !usable {
 			continue
 		}
+		note := ""
+		if r.Get("duplicate").Exists() {
+			// The demo knows a request by its idempotency-key, or else by a
+			// hash of method, path and body: without a key of its own, every
+			// try after the first would read as a repeat, copy or not.
+			b.WriteString(` -H "idempotency-key: try-$(date +%s)"`)
+			note = " (README: Is this endpoint idempotent?)"
+		}
 		b.WriteString(" http://" + addr + path)
-		out = append(out, b.String()+"   # "+r.Get("name").String()+": "+faultKinds(r))
+		out = append(out, b.String()+"   # "+r.Get("name").String()+": "+faultKinds(r)+note)
 	}
 	return out
 }

@@ -321,13 +321,15 @@ func TestTryCommands(t *testing.T) {
 	  {"name": "r", "match": {"route_name": "payments", "methods": ["POST"]}, "delay": {"percent": 5}},
 	  {"name": "x", "match": {"regex": "^/x$"}, "reset": {"percent": 1}},
 	  {"name": "h", "match": {"headers": [{"name": "x-group", "exact": "beta"}]}, "abort": {"percent": 50}},
-	  {"name": "gone", "match": {"route_name": "unknown"}, "abort": {"percent": 50}}
+	  {"name": "gone", "match": {"route_name": "unknown"}, "abort": {"percent": 50}},
+	  {"name": "d", "match": {"route_name": "payments", "methods": ["POST"]}, "duplicate": {"percent": 20}}
 	]}`
 	have := tryCommands([]byte(cfg), routeTable{{name: "payments", prefix: "/pay"}}, "127.0.0.1:1", 6)
 	want := []string{
 		"curl -i http://127.0.0.1:1/abort   # a: abort 100%",
 		"curl -i -X POST http://127.0.0.1:1/pay   # r: delay 5%",
 		"curl -i -H 'x-group: beta' http://127.0.0.1:1/   # h: abort 50%",
+		`curl -i -X POST -H "idempotency-key: try-$(date +%s)" http://127.0.0.1:1/pay   # d: duplicate 20% (README: Is this endpoint idempotent?)`,
 	}
 	if !slices.Equal(have, want) {
 		t.Fatalf("have\n%s\nwant\n%s", strings.Join(have, "\n"), strings.Join(want, "\n"))
