@@ -17,7 +17,9 @@ import (
 // every host in turn, timed separately, so the ratios share machine state:
 //   - x-plain: with timed rules elsewhere / the same module without them;
 //   - x-prev: with timed rules elsewhere / NEDRY_BASE_WASM (a module built
-//     from an earlier commit) without them, when that variable names one.
+//     from an earlier commit) without them, when that variable names one;
+//   - cpu-share: the share of the loop's wall time the process was on a CPU
+//     (see benchRunRounds).
 func BenchmarkTimed(b *testing.B) {
 	const plain = `{"seed": 42, "rules": [
 	  {"name": "pass", "match": {"prefix": "/pass/"}, "abort": {"percent": 0}},
@@ -73,6 +75,8 @@ func BenchmarkTimed(b *testing.B) {
 			var xPlain, xPrev []float64
 			var total benchClock
 			clocks := make([]benchClock, len(hosts))
+			cpu0, cpuOK := benchProcessCPU()
+			wall0 := time.Now()
 			b.ResetTimer()
 			for i := 0; i < b.N; i++ {
 				for j := range hosts {
@@ -92,6 +96,9 @@ func BenchmarkTimed(b *testing.B) {
 				}
 			}
 			b.StopTimer()
+			if cpu1, ok := benchProcessCPU(); ok && cpuOK {
+				b.ReportMetric(float64(cpu1-cpu0)/float64(time.Since(wall0)), "cpu-share")
+			}
 			b.ReportMetric(total.nsPer(), "ns/req")
 			b.ReportMetric(median(xPlain), "x-plain")
 			if base != nil {
