@@ -147,10 +147,12 @@ func rootOrCreate(id uint32) RootContext {
 	return r
 }
 
-// streamEntry is a registered stream context and whether it went quiet.
+// streamEntry is a registered stream context and whether it went quiet;
+// a watched stream (see Watch) has no context, and its watch slot + 1.
 type streamEntry struct {
 	s     StreamContext
 	quiet bool
+	watch uint16
 }
 
 // lastStream caches the entry of the latest lookup. A stream's callbacks
@@ -327,7 +329,7 @@ func openPending(id uint32) StreamContext {
 // callback, unless the stream went quiet in it (see Quiet). It runs no
 // plugin code.
 func fileOpened(id uint32, s StreamContext) {
-	if s != nil && lastQuiet != id {
+	if s != nil && lastQuiet != id && lastWatch.id != id {
 		fileStream(id, s)
 	}
 }
@@ -377,7 +379,15 @@ func onLog(id uint32) {
 }
 
 func onDelete(id uint32) {
-	if s := stream(id); s != nil {
+	e := lookupStream(id)
+	if id == lastWatch.id || e.watch != 0 {
+		// Watched, it ended before its response headers (a client
+		// reset): it is not counted.
+		unwatch(id, e.watch)
+		lastQuiet = 0
+		return
+	}
+	if s := e.s; s != nil {
 		streams.remove(id)
 		lastStream.id, lastStream.e = 0, streamEntry{}
 		if lastQuiet == id {

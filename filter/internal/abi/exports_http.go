@@ -111,8 +111,15 @@ func proxyOnResponseHeaders(contextID, numHeaders, endOfStream uint32) (action u
 	if contextID == lastQuiet {
 		return uint32(ActionContinue)
 	}
+	if contextID == lastWatch.id {
+		runWatch(contextID, 0)
+		return uint32(ActionContinue)
+	}
 	e, ok := liveStream(contextID)
 	if !ok {
+		if e.watch != 0 {
+			runWatch(contextID, e.watch)
+		}
 		return uint32(ActionContinue)
 	}
 	enter()

@@ -80,6 +80,37 @@ func (s *stream) startWatch() {
 	}
 }
 
+// watchQuietly hands the watch of control request s to the ABI layer
+// (abi.Watch): the stream goes quiet and its context is recycled, and at
+// its response headers the layer calls the rule's guard
+// (OnWatchedResponse) with the start time. Kept awake instead, a control
+// request cost its context in the registry to its response headers and a
+// callback into the stream's plugin code there (BenchmarkTimed/guarded).
+// It reports false, and the stream stays awake, for a gRPC request whose
+// errors count (its status may come in the trailers) and when the layer's
+// table of watched streams is full.
+func (s *stream) watchQuietly() bool {
+	g := s.plan.stats.guard
+	if s.grpc && g.halt.HasError {
+		return false
+	}
+	return abi.Watch(s.id, g, s.sentAt)
+}
+
+// OnWatchedResponse counts a control request that went quiet watched
+// (watchQuietly) at its response headers, as observeResponse does for one
+// kept awake.
+func (g *guard) OnWatchedResponse(sentAt int64) {
+	slow := g.halt.HasSlow && now()-sentAt > int64(g.halt.Slow)
+	g.count(g.halt.HasError && statusFailed(), slow)
+}
+
+// statusFailed reports whether the response :status is 5xx.
+func statusFailed() bool {
+	status, _ := abi.GetHeaderMapValueTransient(abi.MapTypeHTTPResponseHeaders, ":status")
+	return len(status) == 3 && status[0] == '5'
+}
+
 // observeResponse counts a watched stream at its response headers: when
 // errors count, an error when the status is 5xx or a gRPC status in the headers is one of
 // UNKNOWN, DEADLINE_EXCEEDED, INTERNAL, UNAVAILABLE; slow when the response
@@ -95,8 +126,7 @@ func (s *stream) observeResponse() {
 		s.finishWatch(false)
 		return
 	}
-	status, _ := abi.GetHeaderMapValueTransient(abi.MapTypeHTTPResponseHeaders, ":status")
-	if len(status) == 3 && status[0] == '5' {
+	if statusFailed() {
 		s.finishWatch(true)
 		return
 	}
@@ -130,12 +160,16 @@ func (s *stream) finishWatch(failed bool) {
 		return
 	}
 	s.watch, s.watchTrailers = false, false
-	g := s.plan.stats.guard
+	s.plan.stats.guard.count(failed, s.slowSeen)
+}
+
+// count adds one control request to this VM's counts.
+func (g *guard) count(failed, slow bool) {
 	g.total++
 	if failed {
 		g.errs++
 	}
-	if s.slowSeen {
+	if slow {
 		g.slow++
 	}
 }

@@ -86,8 +86,18 @@ func (s *stream) OnRequestHeaders(_ int, eos bool) abi.Action {
 // to the stream (it went quiet in its first callback), the context is
 // recycled at once: callers must not use s afterwards (OnRequestHeaders'
 // deferred dropHeaders only clears fields that are already clear).
+//
+// A control request of a guarded rule goes quiet watched (watchQuietly),
+// and its context is recycled too; when it cannot, it stays awake to its
+// response headers.
 func (s *stream) quietIfSettled() {
-	if !s.Queued() && !s.holdResponse && !s.watch && s.panicAt != panicResponse && !s.needsResponse() && s.body[bodyRequest].cfg == nil && s.dup == nil {
+	if !s.Queued() && !s.holdResponse && s.panicAt != panicResponse && !s.needsResponse() && s.body[bodyRequest].cfg == nil && s.dup == nil {
+		if s.watch {
+			if s.watchQuietly() {
+				s.root.plugin.recycle(s)
+			}
+			return
+		}
 		if abi.Quiet(s.id) {
 			s.root.plugin.recycle(s)
 		}
