@@ -34,6 +34,7 @@ func TestCheck(t *testing.T) {
 	dir := t.TempDir()
 	valid := writeFile(t, dir, "valid.json", `{"rules": [{"name": "a", "abort": {"percent": 10, "http_status": 503}}]}`)
 	invalid := writeFile(t, dir, "invalid.json", `{"rules": [{"name": "a", "abort": {"percent": 10, "http_status": 700}, "abrot": {}}]}`)
+	badJSON := writeFile(t, dir, "bad.json", "{\"rules\": [\n  {\"name\": \"a\",\n   \"abort\": {\"percent\": 10,}}\n]}\n")
 	missing := filepath.Join(dir, "missing.json")
 	tests := []struct {
 		name       string
@@ -47,6 +48,9 @@ func TestCheck(t *testing.T) {
 			invalid + ": configuration refused",
 			invalid + ": invalid configuration: rules[0] (a).abort.http_status: must be in [200, 599], got 700",
 			invalid + ": invalid configuration: rules[0] (a).abrot: unknown field",
+		}},
+		{"invalid JSON, by line and column", []string{badJSON}, 1, nil, []string{
+			badJSON + ": invalid configuration: config: invalid JSON at line 3, column 28 (byte offset 55): expected a string key, got '}'",
 		}},
 		{"missing", []string{missing}, 1, nil, []string{missing + ": read config: open " + missing}},
 		{"one bad of two", []string{valid, invalid}, 1, []string{valid + ": OK"}, []string{invalid + ": invalid configuration: rules[0] (a).abort.http_status"}},
