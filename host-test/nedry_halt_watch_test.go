@@ -189,3 +189,34 @@ func TestHalt_pushDuringWatchedStreams(t *testing.T) {
 		})
 	}
 }
+
+// The statuses a guardrail reads go into a fixed 16-byte buffer: a longer
+// grpc-status in the response headers is declined by the guest, counted as
+// no failure, and decides the request there as a short one does; the
+// trailers do not get a say. A short failing one in the headers halts.
+func TestHalt_longStatusValue(t *testing.T) {
+	cfg := `{"seed": 5, "rules": [{"name": "pay", "match": {"prefix": "/pay"}, "abort": {"percent": 0},
+	  "halt": {"max_error_percent": 50, "window": "10s", "min_requests": 10, "cooldown": "1m"}}]}`
+	for _, tc := range []struct {
+		headerStatus string
+		halts        int64
+	}{
+		{"14000000000000000000000000000000", 0},
+		{"14", 1},
+	} {
+		h := newNedry(t, cfg, hosttest.Options{})
+		for i := 0; i < 10; i++ {
+			req := get("POST", "/pay", "content-type", "application/grpc")
+			req.Upstream = func(context.Context, *hosttest.UpstreamRequest) (*hosttest.Response, error) {
+				return &hosttest.Response{Status: 200, Headers: [][2]string{{"content-type", "application/grpc"}, {"grpc-status", tc.headerStatus}},
+					Trailers: [][2]string{{"grpc-status", "14"}}}, nil
+			}
+			if r, _ := run(h, req); r.Trap != nil {
+				t.Fatalf("grpc-status %q: trap %v", tc.headerStatus, r.Trap)
+			}
+		}
+		h.Advance(time.Second)
+		wantMetrics(t, h, map[string]int64{"nedry.rule.pay.matched": 10, "nedry.rule.pay.halts": tc.halts})
+		noTrap(t, h)
+	}
+}

@@ -1,6 +1,9 @@
 package abi
 
-import "time"
+import (
+	"time"
+	"unsafe"
+)
 
 // Typed wrappers around the imported host functions. Each returns the
 // status as one of the sentinel errors in enums.go. Strings returned here
@@ -96,6 +99,28 @@ func GetHeaderMapValueBounded(m MapType, key string, max int) (string, error) {
 		return "", ErrTooLarge
 	}
 	return v, err
+}
+
+// GetHeaderMapValueShort is GetHeaderMapValue for a value the caller
+// compares at once and of at most 16 bytes (a :status, a grpc-status): the
+// host copies it into one fixed buffer, so the result is valid only until
+// the next GetHeaderMapValueShort. A longer value is declined when the host
+// asks for memory (see allocate) and the result is ErrTooLarge.
+func GetHeaderMapValueShort(m MapType, key string) (string, error) {
+	short.armed, short.declined = true, false
+	st := Status(proxyGetHeaderMapValue(uint32(m), stringData(key), uint32(len(key)), &out.ptr, &out.size))
+	short.armed = false
+	switch {
+	case short.declined:
+		return "", ErrTooLarge
+	case st != StatusOK:
+		return "", st.Err()
+	case out.size == 0:
+		return "", nil
+	case out.ptr != uint32(uintptr(unsafe.Pointer(&short.buf[0]))) || out.size > shortMax:
+		return "", ErrInvalidMemoryAccess
+	}
+	return unsafe.String(&short.buf[0], out.size), nil
 }
 
 // AddHeaderMapValue adds another value for key (proxy_add_header_map_value).

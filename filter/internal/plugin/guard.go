@@ -107,7 +107,7 @@ func (g *guard) OnWatchedResponse(sentAt int64) {
 
 // statusFailed reports whether the response :status is 5xx.
 func statusFailed() bool {
-	status, _ := abi.GetHeaderMapValueTransient(abi.MapTypeHTTPResponseHeaders, ":status")
+	status, _ := abi.GetHeaderMapValueShort(abi.MapTypeHTTPResponseHeaders, ":status")
 	return len(status) == 3 && status[0] == '5'
 }
 
@@ -131,7 +131,8 @@ func (s *stream) observeResponse() {
 		return
 	}
 	if s.grpc {
-		if gs, err := abi.GetHeaderMapValueTransient(abi.MapTypeHTTPResponseHeaders, "grpc-status"); err == nil {
+		// A value too long for a status code is no failing one.
+		if gs, err := abi.GetHeaderMapValueShort(abi.MapTypeHTTPResponseHeaders, "grpc-status"); err == nil || errors.Is(err, abi.ErrTooLarge) {
 			s.finishWatch(grpcFailed(gs))
 			return
 		}
@@ -143,7 +144,7 @@ func (s *stream) observeResponse() {
 
 // observeTrailers decides a gRPC response at its trailers.
 func (s *stream) observeTrailers() {
-	gs, _ := abi.GetHeaderMapValueTransient(abi.MapTypeHTTPResponseTrailers, "grpc-status")
+	gs, _ := abi.GetHeaderMapValueShort(abi.MapTypeHTTPResponseTrailers, "grpc-status")
 	s.finishWatch(grpcFailed(gs))
 }
 
