@@ -228,3 +228,51 @@ func TestHalt_overlappingControlRequests(t *testing.T) {
 		"nedry.rule.pay.matched": 3, "nedry.rule.other.matched": 1})
 	noTrap(t, h)
 }
+
+// A response-phase delay that max_active_faults drops at the response
+// leaves a request into which nothing was injected: a control request,
+// counted by the guard with the error its upstream answered and the time
+// from its request headers, as if it had drawn no delay.
+func TestHalt_droppedResponseDelayIsControl(t *testing.T) {
+	for _, tc := range []struct {
+		name, halt string
+		upstream   func(*hosttest.Request)
+	}{
+		{"errors", `{"max_error_percent": 50, "min_requests": 5, "window": "1m"}`,
+			func(r *hosttest.Request) { r.Upstream = upstreamStatus(503) }},
+		{"slow", `{"max_slow_percent": 50, "slow": "1s", "min_requests": 5, "window": "1m"}`,
+			func(r *hosttest.Request) { r.UpstreamLatency = 1500 * time.Millisecond }},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := `{"seed": 5, "max_active_faults": 1, "rules": [{"name": "pay", "match": {"prefix": "/pay"},
+			  "delay": {"percent": 100, "fixed": "1h", "phase": "response"}, "halt": ` + tc.halt + `}]}`
+			h := newNedry(t, cfg, hosttest.Options{})
+			// The one slot: this response stays held.
+			holder := h.Start(get("GET", "/pay"))
+			if holder.Done() {
+				t.Fatal("the first response was not held")
+			}
+			for i := 0; i < 5; i++ {
+				req := get("GET", "/pay")
+				tc.upstream(&req)
+				s := h.Start(req)
+				if !s.Done() {
+					h.Advance(2 * time.Second) // the slow upstream, not the holder's hour
+				}
+				if !s.Done() {
+					t.Fatalf("request %d held", i)
+				}
+				if got := s.Result().FilterState["wasm.nedry"]; got != "pay; control" {
+					t.Fatalf("request %d: filter state %q, want pay; control", i, got)
+				}
+			}
+			wantMetrics(t, h, map[string]int64{"nedry.rule.pay.faults_overflow": 5})
+			h.Advance(time.Second)
+			wantMetrics(t, h, map[string]int64{"nedry.rule.pay.halts": 1})
+			if !holder.Done() {
+				t.Fatal("the halt did not release the held response")
+			}
+			noTrap(t, h)
+		})
+	}
+}

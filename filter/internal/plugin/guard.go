@@ -75,8 +75,11 @@ func newGuard(rule *config.Rule, gen string) (*guard, error) {
 // awake to its response, timed from now.
 func (s *stream) startWatch() {
 	s.watch = true
-	if s.plan.stats.guard.halt.HasSlow {
-		s.sentAt = now() // a clock read only when slowness counts
+	if s.plan.stats.guard.halt.HasSlow && s.sentAt == 0 {
+		// A clock read only when slowness counts, and not again for a
+		// request timed at its request headers already (a response-phase
+		// delay dropped at the response, see start).
+		s.sentAt = now()
 	}
 }
 

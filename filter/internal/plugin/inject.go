@@ -40,6 +40,12 @@ func (s *stream) start() abi.Action {
 	if p.faults&config.FaultDelay != 0 {
 		if p.phase == config.PhaseResponse {
 			s.holdResponse = true
+			if g := p.stats.guard; g != nil && g.halt.HasSlow {
+				// Should max_active_faults drop the delay at the response,
+				// the request is a control request after all, timed from
+				// here (see OnResponseHeaders).
+				s.sentAt = now()
+			}
 		} else if s.hold() {
 			return abi.ActionPause
 		}

@@ -195,15 +195,7 @@ func (s *stream) OnResponseHeaders(_ int, eos bool) abi.Action {
 		panic(selfTestPanic{})
 	}
 	if s.watch {
-		s.observeResponse()
-		if !s.watchTrailers {
-			// A control request has nothing else to do: the rest of the
-			// stream's callbacks, OnDelete included, stay out of plugin
-			// code, and the context is recycled now.
-			abi.Release(s.id)
-			s.root.plugin.recycle(s)
-			return abi.ActionContinue
-		}
+		return s.observeControl()
 	}
 	if s.stopped() {
 		// The kill switch came while the stream was upstream.
@@ -215,8 +207,27 @@ func (s *stream) OnResponseHeaders(_ int, eos bool) abi.Action {
 		if s.hold() {
 			return abi.ActionPause
 		}
+		if s.watch {
+			// max_active_faults dropped the delay, the one fault drawn
+			// (hold's noteState started the watch): a control request
+			// after all, counted now.
+			return s.observeControl()
+		}
 	}
 	s.applyResponse()
+	return abi.ActionContinue
+}
+
+// observeControl counts control request s at its response headers. A
+// control request has nothing else to do: unless its gRPC status is still
+// to come in the trailers, the rest of its callbacks, OnDelete included,
+// stay out of plugin code, and the context is recycled now.
+func (s *stream) observeControl() abi.Action {
+	s.observeResponse()
+	if !s.watchTrailers {
+		abi.Release(s.id)
+		s.root.plugin.recycle(s)
+	}
 	return abi.ActionContinue
 }
 
