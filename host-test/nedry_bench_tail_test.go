@@ -50,17 +50,28 @@ var benchMillion = benchEnvInt("NEDRY_BENCH_REQUESTS", 1_000_000)
 // (growth-B 0) and at most 16 MiB per VM.
 func BenchmarkMemory(b *testing.B) {
 	h := benchHost(b, benchNedryWasm(b), benchMixedConfig, hosttest.Options{})
+	benchMemory(b, h, benchMixed, nil, min(10_000, benchMillion/100), "10k")
+}
+
+// benchMemory runs benchMillion requests from next through h, calling
+// between (when not nil) before each one, and reports h's first VM's memory
+// after warmAt requests (as MiB@<warmName>), at the midpoint and at the end,
+// and the growth from warmAt to the end.
+func benchMemory(b *testing.B, h *hosttest.Host, next func(*rand.Rand) hosttest.Request, between func(i int), warmAt int, warmName string) {
 	var warm, mid, end uint32
 	b.ResetTimer()
 	for range b.N {
 		r := rand.New(rand.NewPCG(1, 2))
 		for i := 1; i <= benchMillion; i++ {
-			res := h.Do(benchMixed(r))
+			if between != nil {
+				between(i)
+			}
+			res := h.Do(next(r))
 			if res.Trap != nil {
 				b.Fatalf("request %d trapped: %v", i, res.Trap)
 			}
 			switch i {
-			case min(10_000, benchMillion/100):
+			case warmAt:
 				warm = h.MemorySize(0)
 			case benchMillion / 2:
 				mid = h.MemorySize(0)
@@ -72,7 +83,7 @@ func BenchmarkMemory(b *testing.B) {
 	if n := h.ActiveStreams(); n != 0 {
 		b.Fatalf("%d streams left open", n)
 	}
-	b.ReportMetric(float64(warm)/(1<<20), "MiB@10k")
+	b.ReportMetric(float64(warm)/(1<<20), "MiB@"+warmName)
 	// The midpoint tells a step (the Go heap sizing itself once) from a
 	// steady climb (something kept per request).
 	b.ReportMetric(float64(mid)/(1<<20), "MiB@half")

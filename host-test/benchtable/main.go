@@ -134,6 +134,8 @@ var targets = []target{
 	{"BenchmarkInstantiate", "ms/vm", 20, "<= 20 ms", atMost},
 	{"BenchmarkMemory", "growth-B", 0, "flat after 10k (0 B)", atMost},
 	{"BenchmarkMemory", "MiB@end", 16, "<= 16 MiB per VM", atMost},
+	{"BenchmarkMemoryGuarded", "growth-B", 0, "with guardrails and pushes, flat after two", atMost},
+	{"BenchmarkMemoryGuarded", "MiB@end", 16, "the same, <= 16 MiB per VM", atMost},
 	// The target is per callback. A step (p99.9-µs, max-µs) holds several
 	// callbacks and the harness's own work, so it overstates a callback; it
 	// is shown for context.
