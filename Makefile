@@ -16,7 +16,7 @@ HOST_FUZZTIME ?= 25s
 # Short soak in make test; make soak runs the full million requests.
 SOAK_REQUESTS ?= 100000
 
-.PHONY: all build guests cguests test bench run command e2e fmt lint soak ecds push package coldstart clean
+.PHONY: all build guests cguests test bench base run command e2e fmt lint soak ecds push package coldstart clean
 
 all: build
 
@@ -65,12 +65,31 @@ test: build guests
 soak: build guests
 	NEDRY_SOAK_REQUESTS=1000000 $(GO) test -count=1 -timeout 60m -run 'Soak' ./host-test/
 
-## bench: benchmarks against the no-op floor guest and the C reference guests (median of
-## BENCHCOUNT runs), printed as a table
+## bench: benchmarks against the no-op floor guest, the C reference guests and
+## the module of the previous commit (BASE_REF, built into build/base), median
+## of BENCHCOUNT runs, printed as a table
 BENCHCOUNT ?= 3
-bench: build guests
-	$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -timeout 60m ./host-test/... | tee $(BUILD)/bench.txt
+BASE_REF   ?= HEAD~1
+BASE_WASM  := $(BUILD)/base/nedry.wasm
+bench: build guests base
+	base=$$(test -f $(BASE_WASM) && echo "$(CURDIR)/$(BASE_WASM)"); \
+	NEDRY_BASE_WASM=$$base NEDRY_BASELINE_WASM=$$base \
+		$(GO) test -run '^$$' -bench . -benchmem -count $(BENCHCOUNT) -timeout 60m ./host-test/... | tee $(BUILD)/bench.txt
 	$(GO) run ./host-test/benchtable -wasm $(BUILD)/nedry.wasm < $(BUILD)/bench.txt
+
+## base: build the filter as of BASE_REF (default: the previous commit) into
+## build/base/nedry.wasm, from git archive, for make bench to compare with.
+## Without git or that commit it says so, and make bench runs without it.
+base:
+	@rm -rf $(BUILD)/base && mkdir -p $(BUILD)/base/src
+	@if git rev-parse -q --verify '$(BASE_REF)^{commit}' >/dev/null 2>&1; then \
+		git archive '$(BASE_REF)' go.mod go.sum filter | tar -x -C $(BUILD)/base/src && \
+		(cd $(BUILD)/base/src && $(WASM_ENV) $(GO) build $(WASM_FLAGS) -o ../nedry.wasm ./filter) && \
+		printf 'build/base/nedry.wasm: %s as of %s\n' "$$(git rev-parse --short '$(BASE_REF)')" '$(BASE_REF)'; \
+	else \
+		echo "base: no commit $(BASE_REF) here: the comparisons with the previous module are skipped"; \
+	fi
+	@rm -rf $(BUILD)/base/src
 
 ## run: the local chaos proxy with the demo upstream and examples/quickstart.json
 ## (CONFIG=FILE runs another configuration). One line per phase. The filter

@@ -116,6 +116,11 @@ var targets = []target{
 	// issue sets no bound on it yet.
 	{referenceBench, "no_match.guest-x-c_prefix", 0, "in-guest vs C, same host call", contextOnly},
 	{"BenchmarkRequest/no_match", "x-floor", 2, "<= 2x floor", atMost},
+	// No regression against the previous commit's module (NEDRY_BASELINE_WASM,
+	// which make bench builds), in interleaved rounds.
+	{"BenchmarkBaseline/no_match", "x-baseline", 1.05, "vs the previous module <= 1.05x", atMost},
+	{"BenchmarkBaseline/matched_no_fault", "x-baseline", 1.05, "vs the previous module <= 1.05x", atMost},
+	{"BenchmarkBaseline/abort", "x-baseline", 1.05, "vs the previous module <= 1.05x", atMost},
 	{"BenchmarkRequest/matched_no_fault", "x-floor", 3, "<= 3x floor", atMost},
 	{"BenchmarkRequest/abort", "above-floor-ns", 3000, "<= floor + 3 µs", atMost},
 	// "As fast as a matched one": 10% allowance for measurement noise.
@@ -144,11 +149,14 @@ var targets = []target{
 	{"BenchmarkTail/nedry", "p99.9-µs", 0, "p99.9 per host step", contextOnly},
 	{"BenchmarkTail/nedry", "max-µs", 0, "max per host step", contextOnly},
 	{"BenchmarkProxy", "ratio", 0.85, "nedry run throughput >= 0.85x plain proxy", atLeast},
-	// Windows, ramps and expires on other rules cost untouched traffic
-	// nothing (x-prev: against NEDRY_BASE_WASM, when given).
+	// Windows, ramps, guardrails and expires on other rules cost untouched
+	// traffic nothing, against the same module without them and against the
+	// previous commit's module (x-prev: NEDRY_BASE_WASM, which make bench
+	// builds).
 	{"BenchmarkTimed/none", "x-plain", 1.05, "no match, timed rules elsewhere <= 1.05x", atMost},
 	{"BenchmarkTimed/pass", "x-plain", 1.05, "untimed match, timed elsewhere <= 1.05x", atMost},
-	{"BenchmarkTimed/none", "x-prev", 0, "the same vs NEDRY_BASE_WASM", contextOnly},
+	{"BenchmarkTimed/none", "x-prev", 1.05, "the same vs the previous module <= 1.05x", atMost},
+	{"BenchmarkTimed/pass", "x-prev", 1.05, "the same vs the previous module <= 1.05x", atMost},
 	{"BenchmarkTimed/guarded", "x-plain", 1.2, "matched under a guardrail <= 1.2x without", atMost},
 	{"BenchmarkTimed/guarded-errors", "x-plain", 1.2, "the same, guardrail on errors only", atMost},
 	{"BenchmarkTimed/guarded-slow", "x-plain", 1.2, "the same, guardrail on slowness only", atMost},
