@@ -149,6 +149,9 @@ var targets = []target{
 	{"BenchmarkTail/nedry", "p99.9-µs", 0, "p99.9 per host step", contextOnly},
 	{"BenchmarkTail/nedry", "max-µs", 0, "max per host step", contextOnly},
 	{"BenchmarkProxy", "ratio", 0.85, "nedry run throughput >= 0.85x plain proxy", atLeast},
+	// The harness with the no-op guest in the same rounds: what the
+	// harness and Go on wasm cost the proxy without any filter work.
+	{"BenchmarkProxy", "noop-ratio", 0, "the same, no-op guest in the harness", contextOnly},
 	// Windows, ramps, guardrails and expires on other rules cost untouched
 	// traffic nothing, against the same module without them and against the
 	// previous commit's module (x-prev: NEDRY_BASE_WASM, which make bench

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"math"
@@ -12,6 +13,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	hosttest "github.com/nedry-chaos/nedry/host-test"
 )
 
 // TestRun_load sends 20,000 requests over 64 concurrent connections through
@@ -88,6 +91,11 @@ func TestRun_load(t *testing.T) {
 // fault injected) with the same reverse proxy without the filter, both in
 // front of the same loopback upstream, in one run. The ratio metric is
 // nedry's throughput over the plain proxy's (target: at least 0.85).
+//
+// A third proxy in the same rounds runs the harness with the no-op guest
+// (build/guests/noop.wasm: every callback, no host call): noop-ratio is its
+// throughput over the plain proxy's, the harness's and Go-on-wasm's own
+// share of the cost, so what ratio loses beyond it is the filter's work.
 func BenchmarkProxy(b *testing.B) {
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.WriteString(w, "ok")
@@ -103,6 +111,8 @@ func BenchmarkProxy(b *testing.B) {
 	plain := httptest.NewUnstartedServer(&proxy{upstream: fwd.roundTrip, vhost: "nedry", cluster: "upstream", maxBody: 16 << 20})
 	plain.Start()
 	defer plain.Close()
+	noop := httptest.NewServer(noopProxy(b, fwd.roundTrip))
+	defer noop.Close()
 
 	const conc = 16
 	measure := func(url string, requests int) time.Duration {
@@ -140,19 +150,44 @@ func BenchmarkProxy(b *testing.B) {
 	const rounds = 21
 	var plainTime, nedryTime time.Duration
 	ratios := make([]float64, 0, rounds)
+	noopRatios := make([]float64, 0, rounds)
 	b.ResetTimer()
 	for range rounds {
 		p := measure(plain.URL+"/bench", b.N/rounds+1)
+		o := measure(noop.URL+"/bench", b.N/rounds+1)
 		f := measure(n.url("/bench"), b.N/rounds+1)
 		plainTime += p
 		nedryTime += f
 		ratios = append(ratios, p.Seconds()/f.Seconds())
+		noopRatios = append(noopRatios, p.Seconds()/o.Seconds())
 	}
 	b.StopTimer()
 	slices.Sort(ratios)
+	slices.Sort(noopRatios)
 	b.ReportMetric(float64(plainTime.Nanoseconds())/float64(b.N), "plain-ns/req")
 	b.ReportMetric(float64(nedryTime.Nanoseconds())/float64(b.N), "nedry-ns/req")
 	b.ReportMetric(ratios[rounds/2], "ratio")
 	b.ReportMetric(ratios[0], "ratio-min")
 	b.ReportMetric(ratios[rounds-1], "ratio-max")
+	b.ReportMetric(noopRatios[rounds/2], "noop-ratio")
+}
+
+// noopProxy is the plain proxy with a harness host running the no-op guest
+// on two workers, as nedry run's VMs: every request goes through the same
+// streams, callbacks and properties as under nedry run, and the guest does
+// nothing in them.
+func noopProxy(b *testing.B, upstream upstreamFunc) *proxy {
+	wasm, err := hosttest.LoadFile(hosttest.RepoPath("build", "guests", "noop.wasm"))
+	if err != nil {
+		b.Fatalf("%v (make guests)", err)
+	}
+	p := &proxy{upstream: upstream, vhost: "nedry", cluster: "upstream", maxBody: 16 << 20}
+	h, err := hosttest.New(context.Background(), wasm, hosttest.Options{Workers: 2, RealTime: true,
+		LogLevel: hosttest.LogLevelInfo, Upstream: upstream, Properties: p.hostProperties()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { h.Close(context.Background()) })
+	p.host = h
+	return p
 }
