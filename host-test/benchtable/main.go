@@ -152,6 +152,10 @@ var targets = []target{
 	// The harness with the no-op guest in the same rounds: what the
 	// harness and Go on wasm cost the proxy without any filter work.
 	{"BenchmarkProxy", "noop-ratio", 0, "the same, no-op guest in the harness", contextOnly},
+	// Why nedry run's guest time is several times BenchmarkRequest's: the
+	// same callbacks with a real HTTP exchange between them.
+	{"BenchmarkInterleaved", "x-canned", 0, "guest time, HTTP exchange vs canned upstream", contextOnly},
+	{"BenchmarkInterleaved", "noop-x-canned", 0, "the same, no-op guest", contextOnly},
 	// Windows, ramps, guardrails and expires on other rules cost untouched
 	// traffic nothing, against the same module without them and against the
 	// previous commit's module (x-prev: NEDRY_BASE_WASM, which make bench
