@@ -266,7 +266,7 @@ func benchDelay(b *testing.B, path string, delay time.Duration) {
 // subtracting a Check (the validation VM alone) timed in the same loop.
 // guest-configure-ms is the median wall time of the worker's
 // proxy_on_configure itself (CallObserver: parsing, the metric host calls
-// and the collection at its end), which a loaded machine disturbs less than
+// and the collection at its start), which a loaded machine disturbs less than
 // the difference of two pushes.
 //
 // With NEDRY_BASELINE_WASM naming another build of the filter, every

@@ -37,13 +37,18 @@ func (r *root) OnVMStart(int) bool { return true }
 // keeps serving the previous one.
 func (r *root) OnConfigure(size int) bool {
 	// Parsing and validating leave garbage (the JSON, error text, the
-	// previous configuration once this root replaces it), and nothing else
-	// does: the request path allocates nothing. Collecting it here, in a
-	// callback that is rare and slow anyway, keeps the heap from growing
-	// towards the collector's goal push after push, and wasm linear memory
-	// never shrinks once grown: memory stays as large as after the first
-	// configuration instead of creeping up for hundreds of pushes.
-	defer runtime.GC()
+	// configuration the previous push replaced), and nothing else does: the
+	// request path allocates nothing. Collecting it here, in a callback that
+	// is rare and slow anyway, keeps the heap from growing towards the
+	// collector's goal push after push, and wasm linear memory never
+	// shrinks once grown: memory stays as large as after the first
+	// configuration instead of creeping up for hundreds of pushes. It runs
+	// before parsing rather than after: the last push's garbage is as dead
+	// now, and the configuration before it has usually been retired by
+	// then, so the collector marks one configuration instead of two (1,000
+	// rules: 4 ms instead of 6 to 8, BenchmarkConfigure/rules_1000), and
+	// the new parse reuses the memory freed instead of adding to it.
+	runtime.GC()
 	// A push is also when an operator may have changed Envoy's log level.
 	r.plugin.forgetLogLevel()
 	if err := r.plugin.defineGlobals(); err != nil {
