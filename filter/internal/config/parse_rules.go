@@ -19,7 +19,7 @@ func (p *parser) rules(path string, v gjson.Result) []*Rule {
 	rules := make([]*Rule, 0, len(items))
 	names := make(map[string]int, len(items))
 	for i, item := range items {
-		r := p.rule(p.paths.index(path, i), i, item, names)
+		r := p.rule(path, i, item, names)
 		if r != nil {
 			rules = append(rules, r)
 		}
@@ -43,26 +43,32 @@ func validName(s string) bool {
 	return true
 }
 
-func (p *parser) rule(base string, i int, v gjson.Result, names map[string]int) *Rule {
+// rule parses rules[i], the array being at arr.
+func (p *parser) rule(arr string, i int, v gjson.Result, names map[string]int) *Rule {
 	r := &Rule{Index: i}
 	// The name is read first so every problem of the rule can name it, as
 	// "rules[2] (payments).abort.http_status", wherever the key sits.
-	path := base
-	if n := v.Get("name"); v.IsObject() && n.Type == gjson.String && validName(n.Str) {
-		path = p.paths.named(base, n.Str)
+	name := ""
+	if n := firstField(v, "name"); v.IsObject() && n.Type == gjson.String && validName(n.Str) {
+		name = n.Str
 	}
+	base, path := p.paths.indexNamed(arr, i, name)
 	before := len(p.problems)
 	hasName, hasFault := false, false
 	ok := p.object(path, v, func(key, kp string, v gjson.Result) bool {
 		switch key {
 		case "name":
+			// kp is base + ".name" whenever it is shown: a name that is
+			// not a string or not valid left path at base. This field is
+			// the first "name", the one read above; a second is a
+			// duplicate field.
 			hasName = true
-			s, ok := p.str(p.paths.join(base, key), v)
+			s, ok := p.str(kp, v)
 			if !ok {
 				break
 			}
 			if !validName(s) {
-				p.fail(join(base, key), "must match [a-z0-9_-]{1,64}", v)
+				p.fail(kp, "must match [a-z0-9_-]{1,64}", v)
 				break
 			}
 			if first, dup := names[s]; dup {
@@ -114,4 +120,19 @@ func (p *parser) rule(base string, i int, v gjson.Result, names map[string]int) 
 	r.computeTags()
 	r.startRamps()
 	return r
+}
+
+// firstField is v.Get(key) for an object v and a key without wildcards,
+// dots or escapes: the value of the first field named key, or nothing.
+// Get parses key as a path first, for every rule.
+func firstField(v gjson.Result, key string) gjson.Result {
+	var found gjson.Result
+	v.ForEach(func(k, val gjson.Result) bool {
+		if k.Str == key {
+			found = val
+			return false
+		}
+		return true
+	})
+	return found
 }

@@ -136,29 +136,26 @@ func (a *pathArena) join(path, key string) string {
 	return a.b.String()[start:]
 }
 
-// index is index(path, i) written into the arena.
-func (a *pathArena) index(path string, i int) string {
+// indexNamed returns base, index(path, i), and named, the path of an
+// element that has a name: base + " (" + name + ")", or base when name is
+// "". Both are written into the arena at once, base as a prefix of named.
+func (a *pathArena) indexNamed(path string, i int, name string) (base, named string) {
 	var digits [20]byte
 	d := strconv.AppendInt(digits[:0], int64(i), 10)
-	a.room(len(path) + len(d) + 2)
+	n := len(path) + len(d) + 2
+	a.room(n + len(name) + 3)
 	start := a.b.Len()
 	a.b.WriteString(path)
 	a.b.WriteByte('[')
 	a.b.Write(d)
 	a.b.WriteByte(']')
-	return a.b.String()[start:]
-}
-
-// named is base + " (" + name + ")", the path of a rule with a valid name,
-// written into the arena.
-func (a *pathArena) named(base, name string) string {
-	a.room(len(base) + len(name) + 3)
-	start := a.b.Len()
-	a.b.WriteString(base)
-	a.b.WriteString(" (")
-	a.b.WriteString(name)
-	a.b.WriteByte(')')
-	return a.b.String()[start:]
+	if name != "" {
+		a.b.WriteString(" (")
+		a.b.WriteString(name)
+		a.b.WriteByte(')')
+	}
+	named = a.b.String()[start:]
+	return named[:n], named
 }
 
 // object walks the keys of v in document order and hands each to field,
