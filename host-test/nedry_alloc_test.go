@@ -390,7 +390,7 @@ func TestAlloc_debugExportNotShipped(t *testing.T) {
 // TestAlloc_configPushesKeepMemoryFlat pushes 150 configurations (every
 // third one refused) with requests in between and checks that guest linear
 // memory after the last push is what it was after the tenth. Parsing leaves
-// garbage; the filter collects it at the end of proxy_on_configure, since
+// garbage; the filter collects it when the next proxy_on_configure starts, since
 // wasm memory never shrinks once the heap has grown into it.
 func TestAlloc_configPushesKeepMemoryFlat(t *testing.T) {
 	h := newNedry(t, soakConfig(0), hosttest.Options{LogLevel: hosttest.LogLevelInfo})
