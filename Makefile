@@ -79,13 +79,18 @@ bench: build guests base
 
 ## base: build the filter as of BASE_REF (default: the previous commit) into
 ## build/base/nedry.wasm, from git archive, for make bench to compare with.
-## Without git or that commit it says so, and make bench runs without it.
+## Without git or that commit, or when it does not build, it says so, and
+## make bench runs without it.
 base:
 	@rm -rf $(BUILD)/base && mkdir -p $(BUILD)/base/src
 	@if git rev-parse -q --verify '$(BASE_REF)^{commit}' >/dev/null 2>&1; then \
-		git archive '$(BASE_REF)' go.mod go.sum filter | tar -x -C $(BUILD)/base/src && \
-		(cd $(BUILD)/base/src && $(WASM_ENV) $(GO) build $(WASM_FLAGS) -o ../nedry.wasm ./filter) && \
-		printf 'build/base/nedry.wasm: %s as of %s\n' "$$(git rev-parse --short '$(BASE_REF)')" '$(BASE_REF)'; \
+		if git archive '$(BASE_REF)' go.mod go.sum filter | tar -x -C $(BUILD)/base/src && \
+			(cd $(BUILD)/base/src && $(WASM_ENV) $(GO) build $(WASM_FLAGS) -o ../nedry.wasm ./filter); then \
+			printf 'build/base/nedry.wasm: %s as of %s\n' "$$(git rev-parse --short '$(BASE_REF)')" '$(BASE_REF)'; \
+		else \
+			rm -f $(BASE_WASM); \
+			echo "base: the filter as of $(BASE_REF) does not build (above): the comparisons with it are skipped"; \
+		fi; \
 	else \
 		echo "base: no commit $(BASE_REF) here: the comparisons with the previous module are skipped"; \
 	fi

@@ -104,8 +104,13 @@ func (s *stream) watchQuietly() bool {
 // (watchQuietly) at its response headers, as observeResponse does for one
 // kept awake.
 func (g *guard) OnWatchedResponse(sentAt int64) {
-	slow := g.halt.HasSlow && now()-sentAt > int64(g.halt.Slow)
-	g.count(g.halt.HasError && statusFailed(), slow)
+	g.count(g.halt.HasError && statusFailed(), g.slowSince(sentAt))
+}
+
+// slowSince reports whether a control request timed from sentAt is slow
+// now; false, and no clock read, when slowness does not count.
+func (g *guard) slowSince(sentAt int64) bool {
+	return g.halt.HasSlow && now()-sentAt > int64(g.halt.Slow)
 }
 
 // statusFailed reports whether the response :status is 5xx.
@@ -121,7 +126,7 @@ func statusFailed() bool {
 // its headers is decided at its trailers.
 func (s *stream) observeResponse() {
 	g := s.plan.stats.guard
-	s.slowSeen = g.halt.HasSlow && now()-s.sentAt > int64(g.halt.Slow)
+	s.slowSeen = g.slowSince(s.sentAt)
 	s.sentAt = 0
 	if !g.halt.HasError {
 		// Only slowness counts: the status is not read (one host call and
